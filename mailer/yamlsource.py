@@ -1,0 +1,112 @@
+"""Safe YAML loading that remembers where every value came from.
+
+``load_yaml(text, path)`` returns the plain data plus a map from each value's location
+(a tuple of keys and indexes, as pydantic reports them) to its line and column, so every
+validation error can name ``file:line:column``. Duplicate keys are problems, not silently
+overwritten. Only ``yaml.SafeLoader`` machinery is used; timestamps stay strings so the schema
+decides what a valid date is (and a naive time can be refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mailer.errors import Problem
+
+Loc = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without the implicit timestamp resolver."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class Located:
+    """Data loaded from YAML, with positions (1-based line and column) for each location."""
+
+    data: Any
+    positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, loc: Loc) -> tuple[int, int]:
+        """The position of ``loc``, or of its nearest ancestor that has one."""
+        for end in range(len(loc), -1, -1):
+            found = self.positions.get(loc[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+
+def load_yaml(text: str, path: str) -> Located:
+    """Parse ``text`` safely; syntax errors become problems (data is then ``None``)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        return Located(None, problems=[Problem(path, line, col, "", message)])
+    except yaml.YAMLError as exc:
+        return Located(None, problems=[Problem(path, 1, 1, "", f"YAML error: {exc}")])
+    finally:
+        loader.dispose()
+    located = Located(None)
+    if node is None:
+        return located
+    constructor = _Loader("")
+    try:
+        located.data = _build(node, (), path, located, constructor)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        located.problems.append(Problem(path, line, col, "", f"YAML error: {exc.problem}"))
+        located.data = None
+    return located
+
+
+def _build(node: yaml.Node, loc: Loc, path: str, out: Located, ctor: _Loader) -> Any:
+    out.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        ctor.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = ctor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                key = str(key)
+            if key in result:
+                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                field_name = format_loc((*loc, key))
+                first = out.positions.get((*loc, key), (0, 0))[0]
+                out.problems.append(
+                    Problem(path, line, col, field_name, f"duplicate key (first set on line {first})")
+                )
+                continue
+            child = (*loc, key)
+            result[key] = _build(value_node, child, path, out, ctor)
+            # a key's own position is where the key is written (more useful than the value's)
+            out.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*loc, i), path, out, ctor) for i, item in enumerate(node.value)]
+    return ctor.construct_object(node, deep=True)
+
+
+def format_loc(loc: Loc) -> str:
+    """``("stories", 0, "title")`` → ``stories[0].title``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
