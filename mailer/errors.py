@@ -6,10 +6,15 @@ The whole tree::
     ├── SettingsError           newsletter.yaml missing or invalid
     ├── ContentError            an issue file is invalid; carries every Problem found
     ├── RenderError             a template or the MJML compiler failed (names file and line)
-    └── SendError               sending could not start or had to stop
-        ├── TransportConfigError    no/ambiguous transport, missing API key, …
-        ├── EmbargoError            an embargoed story is not yet publishable
-        └── CampaignError           ledger state forbids the operation
+    ├── SendError               sending could not start or had to stop
+    │   ├── TransportConfigError    no/ambiguous transport, missing API key, …
+    │   ├── EmbargoError            an embargoed story is not yet publishable
+    │   └── CampaignError           ledger state forbids the operation
+    └── WebhookError            a SendGrid event webhook request was refused
+        ├── BadSignature            signature missing, malformed or not valid for the body
+        ├── StaleTimestamp          signed timestamp outside the replay window
+        ├── MalformedPayload        body is not a JSON list of event objects
+        └── WebhookConfigError      the verification public key is missing or invalid
 
 The CLI turns each into one line and a non-zero exit; the web app maps them to status codes
 in one place. Nothing here is an HTTP error.
@@ -90,3 +95,23 @@ class EmbargoError(SendError):
 
 class CampaignError(SendError):
     """The campaign ledger forbids this operation."""
+
+
+class WebhookError(MailerError):
+    """A SendGrid event webhook request was refused."""
+
+
+class BadSignature(WebhookError):
+    """The signature is missing, malformed or does not match the timestamp and body."""
+
+
+class StaleTimestamp(WebhookError):
+    """The signed timestamp lies outside the replay window."""
+
+
+class MalformedPayload(WebhookError):
+    """The body is not a JSON list of event objects."""
+
+
+class WebhookConfigError(WebhookError):
+    """The webhook verification public key is missing or invalid."""
