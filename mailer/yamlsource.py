@@ -88,7 +88,9 @@ def _build(node: yaml.Node, loc: Loc, path: str, out: Located, ctor: _Loader) ->
                 field_name = format_loc((*loc, key))
                 first = out.positions.get((*loc, key), (0, 0))[0]
                 out.problems.append(
-                    Problem(path, line, col, field_name, f"duplicate key (first set on line {first})")
+                    Problem(
+                        path, line, col, field_name, f"duplicate key (first set on line {first})"
+                    )
                 )
                 continue
             child = (*loc, key)

@@ -1,0 +1,110 @@
+"""Commands for comms staff: ``check``, ``build`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from mailer.cli.common import project_dir, user_errors
+
+SAMPLE_FIRST_NAME = "Sam"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Validate and lint issue files (default: every file in newsletters/).
+
+    Prints every problem as path:line:column: field: message. Exits 1 when any error is found;
+    warnings alone exit 0.
+    """
+    from mailer.check import check_paths
+    from mailer.settings import load_project
+
+    with user_errors():
+        project = load_project(project_dir(ctx))
+        report = check_paths(paths, project)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        files = len(report.files)
+        click.echo(
+            f"{files} file{'s' if files != 1 else ''} checked: "
+            f"{report.error_count} error{'s' if report.error_count != 1 else ''}, "
+            f"{report.warning_count} warning{'s' if report.warning_count != 1 else ''}"
+        )
+    sys.exit(1 if report.error_count else 0)
+
+
+@click.command()
+@click.argument("issue")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder to write the files into.",
+)
+@click.pass_context
+def build(ctx: click.Context, issue: str, out: Path) -> None:
+    """Render ISSUE (a file or an issue id) to HTML, text, MJML and a sample .eml.
+
+    Refuses, writing nothing, when `newsletter check` finds errors in the issue.
+    """
+    from mailer.check import check_paths
+    from mailer.content import find_issue
+    from mailer.mime import build_message
+    from mailer.rendered import substitutions
+    from mailer.settings import load_project
+
+    with user_errors():
+        project = load_project(project_dir(ctx))
+        report = check_paths([find_issue(issue, project)], project)
+    file_report = report.files[0]
+    for problem in file_report.problems:
+        click.echo(str(problem), err=True)
+    email = file_report.email
+    if not file_report.ok or email is None:
+        click.echo(f"error: {file_report.path} has errors; nothing was written", err=True)
+        sys.exit(1)
+    base = project.settings.base_url
+    values = substitutions(SAMPLE_FIRST_NAME, f"{base}/u/SAMPLE-TOKEN", f"{base}/p/SAMPLE-TOKEN")
+    message = build_message(email, "sam@example.org", values)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, body in (
+        ("html", email.html),
+        ("txt", email.text),
+        ("mjml", email.mjml),
+        ("eml", message.as_string()),
+    ):
+        target = out / f"{email.issue_id}.{suffix}"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    for target in written:
+        click.echo(f"wrote {target}")
+    click.echo(f"HTML is {email.html_bytes / 1024:.1f} KB (Gmail clips at 102 KB)")
+
+
+@click.command()
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead."
+)
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of an issue file (for editor autocompletion)."""
+    from mailer.schema import issue_schema_json
+
+    text = issue_schema_json()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
