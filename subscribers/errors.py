@@ -12,7 +12,7 @@ The whole tree::
     └── InvalidToken            a signed link token cannot be accepted
         ├── TamperedToken       malformed, or not signed by any of our keys
         ├── ExpiredToken        signed by us but too old for its purpose
-        └── WrongPurpose        signed by us for another purpose (a preferences token used to confirm)
+        └── WrongPurpose        issued for another purpose (preferences used to confirm)
 
 Nothing here is an HTTP error: the CLI turns each into one line and exit status 1, the web app
 maps them to status codes in one place.

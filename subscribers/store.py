@@ -1,0 +1,539 @@
+"""The subscriber store: opt-in with consent, confirmation, unsubscribe, suppression, lookups.
+
+Every write takes ``who`` (for the audit log) and an optional ``now`` (an injected clock).
+A subscriber is referred to by a :class:`Subscriber`, its integer ``id``, or its address
+(a ``str``). Suppressed addresses (unsubscribed, bounced, complained, forgotten) are never made
+active again unless the caller passes ``reopt_in=True`` for an explicit new opt-in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+
+from subscribers.audit import record_action
+from subscribers.db import read_connection, write_transaction
+from subscribers.errors import InvalidAddress, Suppressed, UnknownSubscriber
+from subscribers.keys import AddressHasher
+from subscribers.models import (
+    ACTIVE,
+    BOUNCED,
+    COMPLAINED,
+    PENDING,
+    SUPPRESSED_STATUSES,
+    UNSUBSCRIBED,
+    consents,
+    erasures,
+    subscriber_interests,
+    subscribers,
+    subscriptions,
+)
+
+MAX_NAME = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """One opt-in: where it came from, what the person agreed to, when and from where."""
+
+    source: str  # "form", "import", "staff", "preferences"
+    wording: str | None = None
+    ip: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    public_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    status: str
+    attributes: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    bounced_at: datetime | None
+    complained_at: datetime | None
+    forgotten_at: datetime | None
+    lists: Mapping[str, str] = field(default_factory=dict)  # list id -> subscription status
+    interests: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "public_id": self.public_id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "status": self.status,
+            "attributes": dict(self.attributes),
+            "lists": dict(sorted(self.lists.items())),
+            "interests": sorted(self.interests),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "confirmed_at": iso(self.confirmed_at),
+            "unsubscribed_at": iso(self.unsubscribed_at),
+            "bounced_at": iso(self.bounced_at),
+            "complained_at": iso(self.complained_at),
+            "forgotten_at": iso(self.forgotten_at),
+        }
+
+
+SubscriberRef = Subscriber | int | str
+
+
+def normalise_email(address: str) -> tuple[str, str]:
+    """(normalised address, case-insensitive key); InvalidAddress when the syntax is wrong."""
+    try:
+        result = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"{address!r}: {exc}") from None
+    return result.normalized, result.normalized.lower()
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def wording_hash(wording: str | None) -> str | None:
+    return hashlib.sha256(wording.encode("utf-8")).hexdigest() if wording else None
+
+
+def consent_row(
+    subscriber_id: int, list_id: str | None, consent: Consent, now: datetime
+) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "list_id": list_id,
+        "source": consent.source[:32],
+        "wording": consent.wording,
+        "wording_sha256": wording_hash(consent.wording),
+        "note": consent.note,
+        "ip": consent.ip,
+        "at": now,
+    }
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+def _load(connection: Connection, row: Row[Any] | None) -> Subscriber | None:
+    if row is None:
+        return None
+    lists = dict(
+        connection.execute(
+            select(subscriptions.c.list_id, subscriptions.c.status).where(
+                subscriptions.c.subscriber_id == row.id
+            )
+        ).all()
+    )
+    interests = frozenset(
+        connection.execute(
+            select(subscriber_interests.c.interest_id).where(
+                subscriber_interests.c.subscriber_id == row.id
+            )
+        ).scalars()
+    )
+    values = {column.name: getattr(row, column.name) for column in subscribers.columns}
+    del values["email_key"]
+    return Subscriber(**values, lists=lists, interests=interests)
+
+
+def _find(connection: Connection, ref: SubscriberRef) -> Subscriber | None:
+    if isinstance(ref, Subscriber):
+        ref = ref.id
+    if isinstance(ref, int):
+        condition = subscribers.c.id == ref
+    else:
+        try:
+            condition = subscribers.c.email_key == normalise_email(ref)[1]
+        except InvalidAddress:
+            return None
+    return _load(connection, connection.execute(select(subscribers).where(condition)).first())
+
+
+def _require(connection: Connection, ref: SubscriberRef) -> Subscriber:
+    found = _find(connection, ref)
+    if found is None:
+        what = ref.email if isinstance(ref, Subscriber) else ref
+        raise UnknownSubscriber(f"no subscriber {what!r}")
+    return found
+
+
+def get_subscriber(engine: Engine, ref: SubscriberRef) -> Subscriber:
+    """The subscriber; UnknownSubscriber when there is none."""
+    with read_connection(engine) as connection:
+        return _require(connection, ref)
+
+
+def get_by_email(engine: Engine, email: str) -> Subscriber | None:
+    with read_connection(engine) as connection:
+        return _find(connection, email)
+
+
+def get_by_public_id(engine: Engine, public_id: str) -> Subscriber | None:
+    with read_connection(engine) as connection:
+        row = connection.execute(
+            select(subscribers).where(subscribers.c.public_id == public_id)
+        ).first()
+        return _load(connection, row)
+
+
+def is_active_for(engine: Engine, subscriber_id: int, list_id: str) -> bool:
+    """True when this subscriber may be sent mail from ``list_id`` right now."""
+    return subscriber_id in active_ids_for(engine, [subscriber_id], list_id)
+
+
+def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str) -> set[int]:
+    """The subset of ``subscriber_ids`` that may be sent mail from ``list_id`` right now."""
+    found: set[int] = set()
+    ids = list(subscriber_ids)
+    with read_connection(engine) as connection:
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            query = (
+                select(subscribers.c.id)
+                .join(subscriptions, subscriptions.c.subscriber_id == subscribers.c.id)
+                .where(
+                    subscribers.c.id.in_(chunk),
+                    subscribers.c.status == ACTIVE,
+                    subscriptions.c.list_id == list_id,
+                    subscriptions.c.status == ACTIVE,
+                )
+            )
+            found.update(connection.execute(query).scalars())
+    return found
+
+
+def is_erased(connection: Connection, hasher: AddressHasher, email_key: str) -> bool:
+    hashes = hasher.hashes(email_key)
+    query = select(func.count()).where(erasures.c.address_hash.in_(hashes))
+    return bool(connection.execute(query).scalar())
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def subscribe(
+    engine: Engine,
+    email: str,
+    list_id: str,
+    *,
+    consent: Consent,
+    hasher: AddressHasher,
+    who: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    interests: Iterable[str] = (),
+    attributes: Mapping[str, Any] | None = None,
+    confirmed: bool = False,
+    reopt_in: bool = False,
+    now: datetime | None = None,
+) -> Subscriber:
+    """Opt ``email`` in to ``list_id`` with a consent record.
+
+    ``confirmed`` makes the subscription active at once (staff add, import with consent);
+    otherwise it is pending until :func:`confirm`. Suppressed addresses raise Suppressed
+    unless ``reopt_in`` (an explicit new opt-in by the person).
+    """
+    now = now or datetime.now(UTC)
+    address, key = normalise_email(email)
+    target = ACTIVE if confirmed else PENDING
+    with write_transaction(engine) as connection:
+        if is_erased(connection, hasher, key):
+            if not reopt_in:
+                raise Suppressed(f"{address} was forgotten (erased) at their request", "forgotten")
+            connection.execute(
+                delete(erasures).where(erasures.c.address_hash.in_(hasher.hashes(key)))
+            )
+        existing = _find(connection, address)
+        if existing is None:
+            subscriber_id = connection.execute(
+                insert(subscribers)
+                .values(
+                    public_id=new_public_id(),
+                    email=address,
+                    email_key=key,
+                    first_name=_clip(first_name),
+                    last_name=_clip(last_name),
+                    status=target,
+                    attributes=dict(attributes or {}),
+                    created_at=now,
+                    updated_at=now,
+                    confirmed_at=now if confirmed else None,
+                )
+                .returning(subscribers.c.id)
+            ).scalar_one()
+            list_status = None
+        else:
+            subscriber_id = existing.id
+            list_status = existing.lists.get(list_id)
+            suppressed = existing.status in SUPPRESSED_STATUSES or list_status == UNSUBSCRIBED
+            if suppressed and not reopt_in:
+                status = existing.status if existing.status in SUPPRESSED_STATUSES else UNSUBSCRIBED
+                raise Suppressed(f"{address} is {status}; it needs a new opt-in", status)
+            changes: dict[str, Any] = {"updated_at": now}
+            if first_name:
+                changes["first_name"] = _clip(first_name)
+            if last_name:
+                changes["last_name"] = _clip(last_name)
+            if attributes:
+                changes["attributes"] = {**existing.attributes, **attributes}
+            if confirmed and existing.status != ACTIVE:
+                changes.update(status=ACTIVE, confirmed_at=now)
+            elif existing.status in SUPPRESSED_STATUSES:
+                changes["status"] = PENDING
+            connection.execute(
+                update(subscribers).where(subscribers.c.id == subscriber_id).values(**changes)
+            )
+        if list_status is None:
+            connection.execute(
+                insert(subscriptions).values(
+                    subscriber_id=subscriber_id,
+                    list_id=list_id,
+                    status=target,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif list_status != ACTIVE:
+            connection.execute(
+                update(subscriptions)
+                .where(_subscription(subscriber_id, list_id))
+                .values(status=target, updated_at=now, unsubscribed_at=None)
+            )
+        _add_interests(connection, subscriber_id, interests)
+        connection.execute(
+            insert(consents).values(consent_row(subscriber_id, list_id, consent, now))
+        )
+        loaded = _require(connection, subscriber_id)
+        record_action(
+            connection,
+            who=who,
+            action="consent",
+            count=1,
+            detail=f"{consent.source}: {list_id} ({target})",
+            subject=loaded.public_id,
+            now=now,
+        )
+        return loaded
+
+
+def confirm(
+    engine: Engine, ref: SubscriberRef, *, who: str, now: datetime | None = None
+) -> Subscriber:
+    """Pending → active, with every pending subscription. Suppressed raises Suppressed."""
+    now = now or datetime.now(UTC)
+    with write_transaction(engine) as connection:
+        found = _require(connection, ref)
+        if found.status in SUPPRESSED_STATUSES:
+            raise Suppressed(f"this subscriber is {found.status}", found.status)
+        if found.status == PENDING:
+            connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == found.id)
+                .values(status=ACTIVE, confirmed_at=now, updated_at=now)
+            )
+        changed = connection.execute(
+            update(subscriptions)
+            .where(subscriptions.c.subscriber_id == found.id, subscriptions.c.status == PENDING)
+            .values(status=ACTIVE, updated_at=now)
+        ).rowcount
+        if found.status == PENDING or changed:
+            record_action(
+                connection, who=who, action="confirm", count=1, subject=found.public_id, now=now
+            )
+        return _require(connection, found.id)
+
+
+def unsubscribe(
+    engine: Engine,
+    ref: SubscriberRef,
+    list_id: str | None = None,
+    *,
+    who: str,
+    now: datetime | None = None,
+) -> bool:
+    """Unsubscribe from one list, or from everything when ``list_id`` is None.
+
+    Returns True when something changed (unsubscribing twice is harmless).
+    """
+    now = now or datetime.now(UTC)
+    with write_transaction(engine) as connection:
+        found = _require(connection, ref)
+        condition = and_(
+            subscriptions.c.subscriber_id == found.id, subscriptions.c.status != UNSUBSCRIBED
+        )
+        if list_id is not None:
+            condition = and_(condition, subscriptions.c.list_id == list_id)
+        changed = connection.execute(
+            update(subscriptions)
+            .where(condition)
+            .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+        ).rowcount
+        if list_id is None and found.status in (PENDING, ACTIVE):
+            connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == found.id)
+                .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+            )
+            changed += 1
+        if changed:
+            record_action(
+                connection,
+                who=who,
+                action="unsubscribe",
+                count=1,
+                detail=list_id or "all lists",
+                subject=found.public_id,
+                now=now,
+            )
+        return changed > 0
+
+
+def mark_bounced(
+    engine: Engine, ref: SubscriberRef, *, who: str, now: datetime | None = None
+) -> bool:
+    """Suppress after a hard bounce. Returns True when the status changed."""
+    return _suppress(engine, ref, BOUNCED, "bounced_at", who=who, now=now)
+
+
+def mark_complained(
+    engine: Engine, ref: SubscriberRef, *, who: str, now: datetime | None = None
+) -> bool:
+    """Suppress after a spam complaint. Returns True when the status changed."""
+    return _suppress(engine, ref, COMPLAINED, "complained_at", who=who, now=now)
+
+
+def _suppress(
+    engine: Engine, ref: SubscriberRef, status: str, stamp: str, *, who: str, now: datetime | None
+) -> bool:
+    now = now or datetime.now(UTC)
+    with write_transaction(engine) as connection:
+        found = _require(connection, ref)
+        if found.status in (status, "forgotten"):
+            return False
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == found.id)
+            .values(status=status, updated_at=now, **{stamp: now})
+        )
+        record_action(connection, who=who, action=status, count=1, subject=found.public_id, now=now)
+        return True
+
+
+_UNSET: Any = object()
+
+
+def update_preferences(
+    engine: Engine,
+    ref: SubscriberRef,
+    *,
+    who: str,
+    first_name: str | None = _UNSET,
+    last_name: str | None = _UNSET,
+    lists: Iterable[str] | None = None,
+    interests: Iterable[str] | None = None,
+    consent: Consent | None = None,
+    now: datetime | None = None,
+) -> Subscriber:
+    """What the person chose on the preferences page.
+
+    ``lists`` is the complete set they want: others are unsubscribed, new ones become active
+    (the person's own explicit opt-in, recorded with ``consent``, default source
+    "preferences"). ``interests`` replaces their interests (empty: everything).
+    """
+    now = now or datetime.now(UTC)
+    consent = consent or Consent(source="preferences")
+    with write_transaction(engine) as connection:
+        found = _require(connection, ref)
+        changes: dict[str, Any] = {"updated_at": now}
+        if first_name is not _UNSET:
+            changes["first_name"] = _clip(first_name)
+        if last_name is not _UNSET:
+            changes["last_name"] = _clip(last_name)
+        if lists is not None:
+            wanted = set(lists)
+            for list_id, status in found.lists.items():
+                if list_id not in wanted and status != UNSUBSCRIBED:
+                    connection.execute(
+                        update(subscriptions)
+                        .where(_subscription(found.id, list_id))
+                        .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+                    )
+            for list_id in sorted(wanted):
+                status = found.lists.get(list_id)
+                if status == ACTIVE:
+                    continue
+                if status is None:
+                    connection.execute(
+                        insert(subscriptions).values(
+                            subscriber_id=found.id,
+                            list_id=list_id,
+                            status=ACTIVE,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                else:
+                    connection.execute(
+                        update(subscriptions)
+                        .where(_subscription(found.id, list_id))
+                        .values(status=ACTIVE, unsubscribed_at=None, updated_at=now)
+                    )
+                connection.execute(
+                    insert(consents).values(consent_row(found.id, list_id, consent, now))
+                )
+            if wanted and found.status != ACTIVE:
+                changes.update(status=ACTIVE, confirmed_at=now)
+            elif not wanted and found.status in (PENDING, ACTIVE):
+                changes.update(status=UNSUBSCRIBED, unsubscribed_at=now)
+        if interests is not None:
+            connection.execute(
+                delete(subscriber_interests).where(subscriber_interests.c.subscriber_id == found.id)
+            )
+            _add_interests(connection, found.id, interests)
+        connection.execute(
+            update(subscribers).where(subscribers.c.id == found.id).values(**changes)
+        )
+        record_action(
+            connection, who=who, action="preferences", count=1, subject=found.public_id, now=now
+        )
+        return _require(connection, found.id)
+
+
+def _subscription(subscriber_id: int, list_id: str) -> Any:
+    return and_(subscriptions.c.subscriber_id == subscriber_id, subscriptions.c.list_id == list_id)
+
+
+def _add_interests(connection: Connection, subscriber_id: int, interests: Iterable[str]) -> None:
+    wanted = set(interests)
+    if not wanted:
+        return
+    have = set(
+        connection.execute(
+            select(subscriber_interests.c.interest_id).where(
+                subscriber_interests.c.subscriber_id == subscriber_id
+            )
+        ).scalars()
+    )
+    rows = [{"subscriber_id": subscriber_id, "interest_id": i} for i in sorted(wanted - have)]
+    if rows:
+        connection.execute(insert(subscriber_interests), rows)
+
+
+def _clip(value: str | None) -> str | None:
+    stripped = (value or "").strip()
+    return stripped[:MAX_NAME] or None
