@@ -25,7 +25,7 @@ from subscribers.models import (
     subscribers,
     subscriptions,
 )
-from subscribers.store import _require, is_erased, new_public_id, normalise_email
+from subscribers.records import is_erased, new_public_id, normalise_email, require_subscriber
 
 
 def forget(
@@ -48,7 +48,7 @@ def forget(
                 insert(erasures).values(address_hash=hasher.hash(key), erased_at=now)
             )
         try:
-            found = _require(connection, address)
+            found = require_subscriber(connection, address)
         except UnknownSubscriber:
             record_action(connection, who=who, action="forget", count=0, now=now)
             return False
@@ -76,7 +76,7 @@ def forget(
 def export_data(engine: Engine, email: str) -> dict[str, Any]:
     """Everything held about one person (subject access request), JSON-ready."""
     with read_connection(engine) as connection:
-        found = _require(connection, email)
+        found = require_subscriber(connection, email)
         rows = connection.execute(
             select(consents).where(consents.c.subscriber_id == found.id).order_by(consents.c.id)
         ).all()

@@ -1,26 +1,25 @@
-"""The subscriber store: opt-in with consent, confirmation, unsubscribe, suppression, lookups.
+"""The subscriber store: opt-in with consent, confirmation, unsubscribe, suppression.
 
 Every write takes ``who`` (for the audit log) and an optional ``now`` (an injected clock).
 A subscriber is referred to by a :class:`Subscriber`, its integer ``id``, or its address
 (a ``str``). Suppressed addresses (unsubscribed, bounced, complained, forgotten) are never made
 active again unless the caller passes ``reopt_in=True`` for an explicit new opt-in.
+
+This module is the store's public face: it re-exports the lookups of
+:mod:`subscribers.records` and the data-protection functions of :mod:`subscribers.privacy`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from subscribers.audit import record_action
-from subscribers.db import read_connection, write_transaction
-from subscribers.errors import InvalidAddress, Suppressed, UnknownSubscriber
+from subscribers.db import write_transaction
+from subscribers.errors import Suppressed
 from subscribers.keys import AddressHasher
 from subscribers.models import (
     ACTIVE,
@@ -35,195 +34,45 @@ from subscribers.models import (
     subscribers,
     subscriptions,
 )
+from subscribers.privacy import export_data, forget, purge_pending
+from subscribers.records import (
+    MAX_NAME,
+    Consent,
+    Subscriber,
+    SubscriberRef,
+    active_ids_for,
+    consent_row,
+    find_subscriber,
+    get_by_email,
+    get_by_public_id,
+    get_subscriber,
+    is_active_for,
+    is_erased,
+    new_public_id,
+    normalise_email,
+    require_subscriber,
+)
 
-MAX_NAME = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Consent:
-    """One opt-in: where it came from, what the person agreed to, when and from where."""
-
-    source: str  # "form", "import", "staff", "preferences"
-    wording: str | None = None
-    ip: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    id: int
-    public_id: str
-    email: str | None
-    first_name: str | None
-    last_name: str | None
-    status: str
-    attributes: Mapping[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    confirmed_at: datetime | None
-    unsubscribed_at: datetime | None
-    bounced_at: datetime | None
-    complained_at: datetime | None
-    forgotten_at: datetime | None
-    lists: Mapping[str, str] = field(default_factory=dict)  # list id -> subscription status
-    interests: frozenset[str] = frozenset()
-
-    def as_dict(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "public_id": self.public_id,
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "status": self.status,
-            "attributes": dict(self.attributes),
-            "lists": dict(sorted(self.lists.items())),
-            "interests": sorted(self.interests),
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-            "confirmed_at": iso(self.confirmed_at),
-            "unsubscribed_at": iso(self.unsubscribed_at),
-            "bounced_at": iso(self.bounced_at),
-            "complained_at": iso(self.complained_at),
-            "forgotten_at": iso(self.forgotten_at),
-        }
-
-
-SubscriberRef = Subscriber | int | str
-
-
-def normalise_email(address: str) -> tuple[str, str]:
-    """(normalised address, case-insensitive key); InvalidAddress when the syntax is wrong."""
-    try:
-        result = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidAddress(f"{address!r}: {exc}") from None
-    return result.normalized, result.normalized.lower()
-
-
-def new_public_id() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def wording_hash(wording: str | None) -> str | None:
-    return hashlib.sha256(wording.encode("utf-8")).hexdigest() if wording else None
-
-
-def consent_row(
-    subscriber_id: int, list_id: str | None, consent: Consent, now: datetime
-) -> dict[str, Any]:
-    return {
-        "subscriber_id": subscriber_id,
-        "list_id": list_id,
-        "source": consent.source[:32],
-        "wording": consent.wording,
-        "wording_sha256": wording_hash(consent.wording),
-        "note": consent.note,
-        "ip": consent.ip,
-        "at": now,
-    }
-
-
-# --- lookups -------------------------------------------------------------------------------
-
-
-def _load(connection: Connection, row: Row[Any] | None) -> Subscriber | None:
-    if row is None:
-        return None
-    lists = dict(
-        connection.execute(
-            select(subscriptions.c.list_id, subscriptions.c.status).where(
-                subscriptions.c.subscriber_id == row.id
-            )
-        ).all()
-    )
-    interests = frozenset(
-        connection.execute(
-            select(subscriber_interests.c.interest_id).where(
-                subscriber_interests.c.subscriber_id == row.id
-            )
-        ).scalars()
-    )
-    values = {column.name: getattr(row, column.name) for column in subscribers.columns}
-    del values["email_key"]
-    return Subscriber(**values, lists=lists, interests=interests)
-
-
-def _find(connection: Connection, ref: SubscriberRef) -> Subscriber | None:
-    if isinstance(ref, Subscriber):
-        ref = ref.id
-    if isinstance(ref, int):
-        condition = subscribers.c.id == ref
-    else:
-        try:
-            condition = subscribers.c.email_key == normalise_email(ref)[1]
-        except InvalidAddress:
-            return None
-    return _load(connection, connection.execute(select(subscribers).where(condition)).first())
-
-
-def _require(connection: Connection, ref: SubscriberRef) -> Subscriber:
-    found = _find(connection, ref)
-    if found is None:
-        what = ref.email if isinstance(ref, Subscriber) else ref
-        raise UnknownSubscriber(f"no subscriber {what!r}")
-    return found
-
-
-def get_subscriber(engine: Engine, ref: SubscriberRef) -> Subscriber:
-    """The subscriber; UnknownSubscriber when there is none."""
-    with read_connection(engine) as connection:
-        return _require(connection, ref)
-
-
-def get_by_email(engine: Engine, email: str) -> Subscriber | None:
-    with read_connection(engine) as connection:
-        return _find(connection, email)
-
-
-def get_by_public_id(engine: Engine, public_id: str) -> Subscriber | None:
-    with read_connection(engine) as connection:
-        row = connection.execute(
-            select(subscribers).where(subscribers.c.public_id == public_id)
-        ).first()
-        return _load(connection, row)
-
-
-def is_active_for(engine: Engine, subscriber_id: int, list_id: str) -> bool:
-    """True when this subscriber may be sent mail from ``list_id`` right now."""
-    return subscriber_id in active_ids_for(engine, [subscriber_id], list_id)
-
-
-def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str) -> set[int]:
-    """The subset of ``subscriber_ids`` that may be sent mail from ``list_id`` right now."""
-    found: set[int] = set()
-    ids = list(subscriber_ids)
-    with read_connection(engine) as connection:
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            query = (
-                select(subscribers.c.id)
-                .join(subscriptions, subscriptions.c.subscriber_id == subscribers.c.id)
-                .where(
-                    subscribers.c.id.in_(chunk),
-                    subscribers.c.status == ACTIVE,
-                    subscriptions.c.list_id == list_id,
-                    subscriptions.c.status == ACTIVE,
-                )
-            )
-            found.update(connection.execute(query).scalars())
-    return found
-
-
-def is_erased(connection: Connection, hasher: AddressHasher, email_key: str) -> bool:
-    hashes = hasher.hashes(email_key)
-    query = select(func.count()).where(erasures.c.address_hash.in_(hashes))
-    return bool(connection.execute(query).scalar())
-
-
-# --- writes --------------------------------------------------------------------------------
+__all__ = [
+    "Consent",
+    "Subscriber",
+    "SubscriberRef",
+    "active_ids_for",
+    "confirm",
+    "export_data",
+    "forget",
+    "get_by_email",
+    "get_by_public_id",
+    "get_subscriber",
+    "is_active_for",
+    "mark_bounced",
+    "mark_complained",
+    "normalise_email",
+    "purge_pending",
+    "subscribe",
+    "unsubscribe",
+    "update_preferences",
+]
 
 
 def subscribe(
@@ -258,7 +107,7 @@ def subscribe(
             connection.execute(
                 delete(erasures).where(erasures.c.address_hash.in_(hasher.hashes(key)))
             )
-        existing = _find(connection, address)
+        existing = find_subscriber(connection, address)
         if existing is None:
             subscriber_id = connection.execute(
                 insert(subscribers)
@@ -318,7 +167,7 @@ def subscribe(
         connection.execute(
             insert(consents).values(consent_row(subscriber_id, list_id, consent, now))
         )
-        loaded = _require(connection, subscriber_id)
+        loaded = require_subscriber(connection, subscriber_id)
         record_action(
             connection,
             who=who,
@@ -337,7 +186,7 @@ def confirm(
     """Pending → active, with every pending subscription. Suppressed raises Suppressed."""
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
-        found = _require(connection, ref)
+        found = require_subscriber(connection, ref)
         if found.status in SUPPRESSED_STATUSES:
             raise Suppressed(f"this subscriber is {found.status}", found.status)
         if found.status == PENDING:
@@ -355,7 +204,7 @@ def confirm(
             record_action(
                 connection, who=who, action="confirm", count=1, subject=found.public_id, now=now
             )
-        return _require(connection, found.id)
+        return require_subscriber(connection, found.id)
 
 
 def unsubscribe(
@@ -372,7 +221,7 @@ def unsubscribe(
     """
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
-        found = _require(connection, ref)
+        found = require_subscriber(connection, ref)
         condition = and_(
             subscriptions.c.subscriber_id == found.id, subscriptions.c.status != UNSUBSCRIBED
         )
@@ -422,7 +271,7 @@ def _suppress(
 ) -> bool:
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
-        found = _require(connection, ref)
+        found = require_subscriber(connection, ref)
         if found.status in (status, "forgotten"):
             return False
         connection.execute(
@@ -458,7 +307,7 @@ def update_preferences(
     now = now or datetime.now(UTC)
     consent = consent or Consent(source="preferences")
     with write_transaction(engine) as connection:
-        found = _require(connection, ref)
+        found = require_subscriber(connection, ref)
         changes: dict[str, Any] = {"updated_at": now}
         if first_name is not _UNSET:
             changes["first_name"] = _clip(first_name)
@@ -474,10 +323,10 @@ def update_preferences(
                         .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
                     )
             for list_id in sorted(wanted):
-                status = found.lists.get(list_id)
-                if status == ACTIVE:
+                current = found.lists.get(list_id)
+                if current == ACTIVE:
                     continue
-                if status is None:
+                if current is None:
                     connection.execute(
                         insert(subscriptions).values(
                             subscriber_id=found.id,
@@ -511,7 +360,7 @@ def update_preferences(
         record_action(
             connection, who=who, action="preferences", count=1, subject=found.public_id, now=now
         )
-        return _require(connection, found.id)
+        return require_subscriber(connection, found.id)
 
 
 def _subscription(subscriber_id: int, list_id: str) -> Any:

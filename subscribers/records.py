@@ -1,0 +1,216 @@
+"""Subscriber records and read-only lookups (re-exported by :mod:`subscribers.store`).
+
+A subscriber is referred to by a :class:`Subscriber`, its integer ``id``, or its address
+(a ``str``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, Engine, Row, func, select
+
+from subscribers.db import read_connection
+from subscribers.errors import InvalidAddress, UnknownSubscriber
+from subscribers.keys import AddressHasher
+from subscribers.models import (
+    ACTIVE,
+    erasures,
+    subscriber_interests,
+    subscribers,
+    subscriptions,
+)
+
+MAX_NAME = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """One opt-in: where it came from, what the person agreed to, when and from where."""
+
+    source: str  # "form", "import", "staff", "preferences"
+    wording: str | None = None
+    ip: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    public_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    status: str
+    attributes: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    bounced_at: datetime | None
+    complained_at: datetime | None
+    forgotten_at: datetime | None
+    lists: Mapping[str, str] = field(default_factory=dict)  # list id -> subscription status
+    interests: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "public_id": self.public_id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "status": self.status,
+            "attributes": dict(self.attributes),
+            "lists": dict(sorted(self.lists.items())),
+            "interests": sorted(self.interests),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "confirmed_at": iso(self.confirmed_at),
+            "unsubscribed_at": iso(self.unsubscribed_at),
+            "bounced_at": iso(self.bounced_at),
+            "complained_at": iso(self.complained_at),
+            "forgotten_at": iso(self.forgotten_at),
+        }
+
+
+SubscriberRef = Subscriber | int | str
+
+
+def normalise_email(address: str) -> tuple[str, str]:
+    """(normalised address, case-insensitive key); InvalidAddress when the syntax is wrong."""
+    try:
+        result = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"{address!r}: {exc}") from None
+    return result.normalized, result.normalized.lower()
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def wording_hash(wording: str | None) -> str | None:
+    return hashlib.sha256(wording.encode("utf-8")).hexdigest() if wording else None
+
+
+def consent_row(
+    subscriber_id: int, list_id: str | None, consent: Consent, now: datetime
+) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "list_id": list_id,
+        "source": consent.source[:32],
+        "wording": consent.wording,
+        "wording_sha256": wording_hash(consent.wording),
+        "note": consent.note,
+        "ip": consent.ip,
+        "at": now,
+    }
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+def load_subscriber(connection: Connection, row: Row[Any] | None) -> Subscriber | None:
+    if row is None:
+        return None
+    lists = dict(
+        connection.execute(
+            select(subscriptions.c.list_id, subscriptions.c.status).where(
+                subscriptions.c.subscriber_id == row.id
+            )
+        ).all()
+    )
+    interests = frozenset(
+        connection.execute(
+            select(subscriber_interests.c.interest_id).where(
+                subscriber_interests.c.subscriber_id == row.id
+            )
+        ).scalars()
+    )
+    values = {column.name: getattr(row, column.name) for column in subscribers.columns}
+    del values["email_key"]
+    return Subscriber(**values, lists=lists, interests=interests)
+
+
+def find_subscriber(connection: Connection, ref: SubscriberRef) -> Subscriber | None:
+    if isinstance(ref, Subscriber):
+        ref = ref.id
+    if isinstance(ref, int):
+        condition = subscribers.c.id == ref
+    else:
+        try:
+            condition = subscribers.c.email_key == normalise_email(ref)[1]
+        except InvalidAddress:
+            return None
+    return load_subscriber(
+        connection, connection.execute(select(subscribers).where(condition)).first()
+    )
+
+
+def require_subscriber(connection: Connection, ref: SubscriberRef) -> Subscriber:
+    found = find_subscriber(connection, ref)
+    if found is None:
+        what = ref.email if isinstance(ref, Subscriber) else ref
+        raise UnknownSubscriber(f"no subscriber {what!r}")
+    return found
+
+
+def get_subscriber(engine: Engine, ref: SubscriberRef) -> Subscriber:
+    """The subscriber; UnknownSubscriber when there is none."""
+    with read_connection(engine) as connection:
+        return require_subscriber(connection, ref)
+
+
+def get_by_email(engine: Engine, email: str) -> Subscriber | None:
+    with read_connection(engine) as connection:
+        return find_subscriber(connection, email)
+
+
+def get_by_public_id(engine: Engine, public_id: str) -> Subscriber | None:
+    with read_connection(engine) as connection:
+        row = connection.execute(
+            select(subscribers).where(subscribers.c.public_id == public_id)
+        ).first()
+        return load_subscriber(connection, row)
+
+
+def is_active_for(engine: Engine, subscriber_id: int, list_id: str) -> bool:
+    """True when this subscriber may be sent mail from ``list_id`` right now."""
+    return subscriber_id in active_ids_for(engine, [subscriber_id], list_id)
+
+
+def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str) -> set[int]:
+    """The subset of ``subscriber_ids`` that may be sent mail from ``list_id`` right now."""
+    found: set[int] = set()
+    ids = list(subscriber_ids)
+    with read_connection(engine) as connection:
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            query = (
+                select(subscribers.c.id)
+                .join(subscriptions, subscriptions.c.subscriber_id == subscribers.c.id)
+                .where(
+                    subscribers.c.id.in_(chunk),
+                    subscribers.c.status == ACTIVE,
+                    subscriptions.c.list_id == list_id,
+                    subscriptions.c.status == ACTIVE,
+                )
+            )
+            found.update(connection.execute(query).scalars())
+    return found
+
+
+def is_erased(connection: Connection, hasher: AddressHasher, email_key: str) -> bool:
+    hashes = hasher.hashes(email_key)
+    query = select(func.count()).where(erasures.c.address_hash.in_(hashes))
+    return bool(connection.execute(query).scalar())
