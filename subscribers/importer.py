@@ -1,0 +1,304 @@
+"""CSV import: stream a file into a list, good rows land, every bad row goes to a rejects CSV.
+
+The file must be UTF-8 (with or without BOM); it is checked before anything is written, so a
+latin-1 export from a spreadsheet is refused with a clear message. Column names are matched
+loosely (``email`` / ``Email Address`` / ``E-mail``, ``First name`` / ``forename`` …);
+``interests`` holds ids separated by ``;`` or ``,``; unknown columns become free-form
+attributes. Rows are processed in batches, each in its own write transaction, so memory stays
+flat (apart from one integer per address, to catch duplicates across the file).
+
+Suppressed addresses (unsubscribed — from everything or from this list —, bounced, complained,
+forgotten) are skipped and counted, never re-activated. Re-importing a file changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from subscribers.audit import record_action
+from subscribers.csvrows import (
+    ParsedRow,
+    RejectsFile,
+    check_encoding,
+    default_rejects_path,
+    find_columns,
+    iter_rows,
+    parse_row,
+)
+from subscribers.db import write_transaction
+from subscribers.errors import ImportFileError
+from subscribers.keys import AddressHasher
+from subscribers.models import (
+    ACTIVE,
+    SUPPRESSED_STATUSES,
+    UNSUBSCRIBED,
+    consents,
+    erasures,
+    subscriber_interests,
+    subscribers,
+    subscriptions,
+)
+from subscribers.records import Consent, consent_row, new_public_id
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    rejects_path: Path | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "suppressed": self.suppressed,
+            "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+        }
+
+
+def import_csv(
+    engine: Engine,
+    path: Path,
+    list_id: str,
+    *,
+    hasher: AddressHasher,
+    who: str,
+    interests: Iterable[str] = (),
+    allowed_interests: Collection[str] | None = None,
+    consent_source: str | None = None,
+    rejects_path: Path | None = None,
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
+) -> ImportSummary:
+    """Import ``path`` into ``list_id``; rejected rows are written to ``rejects_path``
+    (default ``<name>.rejects.csv`` next to the file) only when there are any."""
+    now = now or datetime.now(UTC)
+    path = Path(path)
+    check_encoding(path)
+    extra = frozenset(interests)
+    if allowed_interests is not None and extra - set(allowed_interests):
+        raise ImportFileError(
+            f"unknown interest(s): {', '.join(sorted(extra - set(allowed_interests)))}"
+        )
+    consent = Consent(source="import", note=f"{path.name}: {consent_source or 'file import'}")
+    summary = ImportSummary()
+    target = rejects_path or default_rejects_path(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle, RejectsFile(target) as rejects:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError(f"{path}: the file is empty")
+        cols = find_columns(path, header)
+        rejects.header = ["line", "reason", *header]
+        seen: dict[int, int] = {}
+        batch: list[ParsedRow] = []
+        for line, raw in iter_rows(path, reader):
+            if not any(value.strip() for value in raw):
+                continue
+            try:
+                row = parse_row(line, raw, cols, extra, allowed_interests)
+            except ValueError as exc:
+                rejects.write(line, str(exc), raw)
+                summary.rejected += 1
+                continue
+            first_line = seen.setdefault(hash(row.key), line)
+            if first_line != line:
+                rejects.write(line, f"duplicate of line {first_line}", raw)
+                summary.rejected += 1
+                continue
+            batch.append(row)
+            if len(batch) >= batch_size:
+                _land(engine, batch, list_id, hasher, consent, summary, rejects, now)
+                batch = []
+        if batch:
+            _land(engine, batch, list_id, hasher, consent, summary, rejects, now)
+    summary.rejects_path = target if rejects.count else None
+    with write_transaction(engine) as connection:
+        record_action(
+            connection,
+            who=who,
+            action="import",
+            count=summary.added + summary.updated,
+            detail=(
+                f"{path.name} -> {list_id}: added {summary.added}, updated {summary.updated}, "
+                f"unchanged {summary.unchanged}, rejected {summary.rejected}, "
+                f"suppressed {summary.suppressed}"
+            ),
+            now=now,
+        )
+    return summary
+
+
+def _land(
+    engine: Engine,
+    batch: list[ParsedRow],
+    list_id: str,
+    hasher: AddressHasher,
+    consent: Consent,
+    summary: ImportSummary,
+    rejects: RejectsFile,
+    now: datetime,
+) -> None:
+    with write_transaction(engine) as connection:
+        _land_batch(connection, batch, list_id, hasher, consent, summary, rejects, now)
+
+
+def _land_batch(
+    connection: Connection,
+    batch: list[ParsedRow],
+    list_id: str,
+    hasher: AddressHasher,
+    consent: Consent,
+    summary: ImportSummary,
+    rejects: RejectsFile,
+    now: datetime,
+) -> None:
+    keys = [row.key for row in batch]
+    existing = {
+        r.email_key: r
+        for r in connection.execute(
+            select(
+                subscribers.c.id,
+                subscribers.c.email_key,
+                subscribers.c.status,
+                subscribers.c.first_name,
+                subscribers.c.last_name,
+                subscribers.c.attributes,
+            ).where(subscribers.c.email_key.in_(keys))
+        )
+    }
+    ids = [r.id for r in existing.values()]
+    lists = dict(
+        connection.execute(
+            select(subscriptions.c.subscriber_id, subscriptions.c.status).where(
+                subscriptions.c.subscriber_id.in_(ids), subscriptions.c.list_id == list_id
+            )
+        ).all()
+    )
+    have: dict[int, set[str]] = {}
+    for sid, interest in connection.execute(
+        select(subscriber_interests.c.subscriber_id, subscriber_interests.c.interest_id).where(
+            subscriber_interests.c.subscriber_id.in_(ids)
+        )
+    ):
+        have.setdefault(sid, set()).add(interest)
+    new_rows = [row for row in batch if row.key not in existing]
+    hashes = {row.key: hasher.hashes(row.key) for row in new_rows}
+    erased = set(
+        connection.execute(
+            select(erasures.c.address_hash).where(
+                erasures.c.address_hash.in_([h for hs in hashes.values() for h in hs])
+            )
+        ).scalars()
+    )
+
+    to_insert: list[ParsedRow] = []
+    new_subscriptions: list[dict[str, Any]] = []
+    new_interests: list[dict[str, Any]] = []
+    new_consents: list[dict[str, Any]] = []
+    for row in batch:
+        found = existing.get(row.key)
+        if found is None:
+            if erased.intersection(hashes[row.key]):
+                rejects.write(row.line, "suppressed: forgotten at their request", row.raw)
+                summary.suppressed += 1
+            else:
+                to_insert.append(row)
+            continue
+        list_status = lists.get(found.id)
+        if found.status in SUPPRESSED_STATUSES or list_status == UNSUBSCRIBED:
+            status = found.status if found.status in SUPPRESSED_STATUSES else "unsubscribed"
+            rejects.write(row.line, f"suppressed: {status}", row.raw)
+            summary.suppressed += 1
+            continue
+        changes: dict[str, Any] = {}
+        if row.first_name and row.first_name != found.first_name:
+            changes["first_name"] = row.first_name
+        if row.last_name and row.last_name != found.last_name:
+            changes["last_name"] = row.last_name
+        merged = {**found.attributes, **row.attributes}
+        if merged != found.attributes:
+            changes["attributes"] = merged
+        if found.status != ACTIVE:
+            changes.update(status=ACTIVE, confirmed_at=now)
+        missing = row.interests - have.get(found.id, set())
+        new_interests += [{"subscriber_id": found.id, "interest_id": i} for i in sorted(missing)]
+        if list_status is None:
+            new_subscriptions.append(_subscription(found.id, list_id, now))
+            new_consents.append(consent_row(found.id, list_id, consent, now))
+        elif list_status != ACTIVE:
+            connection.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id
+                )
+                .values(status=ACTIVE, updated_at=now)
+            )
+            changes.setdefault("updated_at", now)
+        if changes:
+            changes["updated_at"] = now
+            connection.execute(
+                update(subscribers).where(subscribers.c.id == found.id).values(**changes)
+            )
+        if changes or missing or list_status != ACTIVE:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+
+    if to_insert:
+        inserted = connection.execute(
+            insert(subscribers).returning(subscribers.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "public_id": new_public_id(),
+                    "email": row.email,
+                    "email_key": row.key,
+                    "first_name": row.first_name,
+                    "last_name": row.last_name,
+                    "status": ACTIVE,
+                    "attributes": row.attributes,
+                    "created_at": now,
+                    "updated_at": now,
+                    "confirmed_at": now,
+                }
+                for row in to_insert
+            ],
+        ).scalars()
+        for row, sid in zip(to_insert, inserted, strict=True):
+            new_subscriptions.append(_subscription(sid, list_id, now))
+            new_consents.append(consent_row(sid, list_id, consent, now))
+            new_interests += [
+                {"subscriber_id": sid, "interest_id": i} for i in sorted(row.interests)
+            ]
+        summary.added += len(to_insert)
+    for table, rows in (
+        (subscriptions, new_subscriptions),
+        (subscriber_interests, new_interests),
+        (consents, new_consents),
+    ):
+        if rows:
+            connection.execute(insert(table), rows)
+
+
+def _subscription(subscriber_id: int, list_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "list_id": list_id,
+        "status": ACTIVE,
+        "created_at": now,
+        "updated_at": now,
+    }
