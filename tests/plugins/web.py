@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mailer.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from mailer.events import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from mailer.settings import Project, load_project
+from mailer.web import WebLimits, create_app
+from mailer.web.webhook import MemoryRecorder
 
 REPO = Path(__file__).resolve().parents[2]
 WEBHOOK_DATA = REPO / "tests" / "data" / "webhook"
@@ -83,3 +94,147 @@ def make_payload(events: list[dict[str, object]]) -> bytes:
 @pytest.fixture
 def fixed_now() -> Iterator[datetime]:
     yield FIXED_NOW
+
+
+# --- a project and an app for the web tests ------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24  # enough for a content check; not decoded
+
+
+@pytest.fixture
+def web_project(tmp_path: Path) -> Project:
+    """A project in tmp_path: the real settings and web templates, test images and traps.
+
+    ``outside/`` sits next to ``newsletters/images/`` and holds a secret that must never be
+    served; ``images/`` has symlinks pointing out of it and one pointing inside.
+    """
+    root = tmp_path / "project"
+    images = root / "newsletters" / "images"
+    (images / "2026").mkdir(parents=True)
+    shutil.copy(REPO / "newsletter.yaml", root / "newsletter.yaml")
+    (root / "templates").mkdir()
+    (root / "templates" / "web").symlink_to(REPO / "templates" / "web")
+    (images / "scan.png").write_bytes(PNG)
+    (images / "2026" / "lab.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    (images / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (images / "notes.txt").write_text("not an image")
+    (images / ".hidden.png").write_bytes(PNG)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"SECRET")
+    (images / "escape.png").symlink_to(outside / "secret.png")
+    (images / "outdir").symlink_to(outside, target_is_directory=True)
+    (images / "alias.png").symlink_to(images / "scan.png")
+    (root / "newsletters" / "secret.png").write_bytes(b"SECRET")
+    return load_project(root)
+
+
+@pytest.fixture
+def recorder() -> MemoryRecorder:
+    return MemoryRecorder()
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock(FIXED_NOW)
+
+
+@dataclass
+class MutableClock:
+    """A clock the test sets; the app reads it on each request."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def web_app(
+    web_project: Project, signer: Signer, recorder: MemoryRecorder, clock: MutableClock
+) -> Starlette:
+    return create_app(
+        web_project,
+        clock=clock,
+        recorder=recorder,
+        environ={PUBLIC_KEY_ENV: signer.public_key},
+        limits=WebLimits(webhook_bytes=5 * 1024 * 1024, form_bytes=64 * 1024),
+    )
+
+
+class AppSwitch:
+    """An ASGI app that hands each request to whichever app the current test mounted."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise RuntimeError("no app mounted on the test server")
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    switch: AppSwitch
+    base_url: str
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """One real uvicorn server on a free 127.0.0.1 port per test session (per xdist worker)."""
+    switch = AppSwitch()
+    config = uvicorn.Config(switch, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (server.started and server.servers):
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(switch, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve(live_server: LiveServer) -> Iterator[Callable[[ASGIApp], httpx.Client]]:
+    """Mount an app on the live server; returns an httpx client for it (closed afterwards)."""
+    clients: list[httpx.Client] = []
+
+    def mount(app: ASGIApp) -> httpx.Client:
+        live_server.switch.app = app
+        http = httpx.Client(base_url=live_server.base_url, trust_env=False, timeout=10)
+        clients.append(http)
+        return http
+
+    try:
+        yield mount
+    finally:
+        for http in clients:
+            http.close()
+        live_server.switch.app = None
+
+
+@pytest.fixture
+def client(web_app: Starlette, serve: Callable[[ASGIApp], httpx.Client]) -> httpx.Client:
+    """An httpx client talking real HTTP to ``web_app``."""
+    return serve(web_app)
+
+
+def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
+    """GET a path exactly as written (no client-side ``..`` normalisation)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        request = f"GET {raw_path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        sock.sendall(request.encode("latin-1"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    status = int(response.split(b" ", 2)[1])
+    return status, response.partition(b"\r\n\r\n")[2]

@@ -1,0 +1,127 @@
+"""The web app, declared as data: routes, middleware and error handlers in one place.
+
+``create_app(project)`` wires the pieces; each route's endpoint is built by a small factory in
+its own module from exactly what it needs (pages, clock, keys, recorder), so nothing reads
+global state. Secrets come from ``environ`` (``os.environ`` unless a test passes its own).
+
+Routes so far::
+
+    GET  /                   home page
+    GET  /healthz            {"status": "ok"}
+    GET  /assets/site.css    the brand stylesheet
+    GET  /media/{path}       images under newsletters/images/
+    POST /webhooks/sendgrid  the signed Event Webhook
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mailer.events import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_key
+from mailer.settings import Project
+from mailer.web.errorpages import ErrorPages
+from mailer.web.media import media_endpoint
+from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
+from mailer.web.security import (
+    BodySizeLimit,
+    HeaderPolicy,
+    SecurityHeaders,
+    refuse_body,
+    style_origin,
+)
+from mailer.web.webhook import Clock, EventRecorder, sendgrid_webhook_endpoint
+
+WEBHOOK_PATH = "/webhooks/sendgrid"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class WebLimits:
+    """Request size limits and the webhook's replay window."""
+
+    webhook_bytes: int = 5 * 1024 * 1024
+    form_bytes: int = 64 * 1024
+    webhook_window: timedelta = DEFAULT_WINDOW
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+def create_app(
+    project: Project,
+    *,
+    engine_url: str | None = None,
+    clock: Clock = utc_now,
+    limits: WebLimits = WebLimits(),
+    recorder: EventRecorder | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Starlette:
+    """The Starlette app for ``project``.
+
+    ``recorder`` receives the verified events of each webhook request (until one is given the
+    webhook answers 503, so SendGrid keeps them and retries). Raises ``WebhookConfigError`` when
+    ``SENDGRID_WEBHOOK_PUBLIC_KEY`` is set but is not a usable key, so a server never starts
+    with a webhook that can only refuse.
+    """
+    env = os.environ if environ is None else environ
+    key_text = env.get(PUBLIC_KEY_ENV, "").strip()
+    public_key = load_public_key(key_text) if key_text else None
+
+    settings = project.settings
+    pages = Pages(project)
+    policy = HeaderPolicy(
+        extra_style_origins=style_origin(settings.brand.web_font),
+        hsts=settings.base_url.startswith("https://"),
+    )
+    errors = ErrorPages(pages, policy)
+
+    routes = [
+        Route("/", home_endpoint(pages), methods=["GET", "HEAD"], name="home"),
+        Route("/healthz", healthz, methods=["GET", "HEAD"], name="healthz"),
+        Route("/assets/site.css", stylesheet_endpoint(pages), methods=["GET", "HEAD"], name="css"),
+        Route(
+            "/media/{path:path}",
+            media_endpoint(project.images),
+            methods=["GET", "HEAD"],
+            name="media",
+        ),
+        Route(
+            WEBHOOK_PATH,
+            sendgrid_webhook_endpoint(public_key, recorder, clock, limits.webhook_window),
+            methods=["POST"],
+            name="sendgrid_webhook",
+        ),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders, policy=policy),
+        Middleware(
+            BodySizeLimit,
+            limits=(("/webhooks/", limits.webhook_bytes),),
+            default=limits.form_bytes,
+            rejection=ExceptionMiddleware(refuse_body, handlers=errors.handlers()),
+        ),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=errors.handlers(),
+    )
+    app.state.project = project
+    app.state.engine_url = engine_url
+    app.state.limits = limits
+    return app
