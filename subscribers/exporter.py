@@ -120,7 +120,7 @@ class Stats:
 def count_subscribers(engine: Engine) -> Stats:
     """Counts per subscriber status, and per list and subscription status."""
     with read_connection(engine) as connection:
-        by_status = dict(
+        by_status: dict[str, int] = dict(
             connection.execute(
                 select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
             ).all()
