@@ -111,7 +111,8 @@ def check_paths(
                         "",
                         (
                             f"the HTML is {email.html_bytes / 1024:.0f} KB; keep it under "
-                            f"{HTML_LIMIT // 1024} KB or Gmail clips it (shorten or split the issue)"
+                            f"{HTML_LIMIT // 1024} KB or Gmail clips it "
+                            "(shorten or split the issue)"
                         ),
                     )
                 )

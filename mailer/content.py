@@ -180,7 +180,7 @@ def _message(err: ErrorDetails, model_fields: list[str]) -> str:
     if kind in _FRIENDLY:
         return _FRIENDLY[kind]
     message = err["msg"]
-    return message.removeprefix("Value error, ")
+    return message.removeprefix("Value error, ").replace("Input should be", "expected")
 
 
 def _fields_near(loc: Loc) -> list[str]:
@@ -237,8 +237,13 @@ def issue_from_text(text: str, path: str, project: Project) -> Parsed:
     try:
         issue = Issue.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = _clean_loc(tuple(err["loc"]))
+        errors = exc.errors()
+        locs = [_clean_loc(tuple(err["loc"])) for err in errors]
+        for err, loc in zip(errors, locs, strict=True):
+            if err["type"] == "too_short" and any(
+                len(other) > len(loc) and other[: len(loc)] == loc for other in locs
+            ):
+                continue  # "at least 1 item" only because an item itself was invalid
             line, col = located.position(loc)
             message = _message(err, _fields_near(loc))
             problems.append(Problem(path, line, col, format_loc(loc), message))

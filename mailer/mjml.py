@@ -33,26 +33,61 @@ def compile_mjml(source: str, *, templates: Path, fonts: dict[str, str] | None =
     return html.replace("<head>", "<head>" + COLOR_SCHEME_META, 1)
 
 
+_TAG = re.compile(r"<(/?)(mjml|mj-[a-z-]+)\b[^>]*?(/?)>")
+
+
+def _unbalanced_line(source: str) -> int | None:
+    """The line of the first MJML tag left open (or closed out of turn), if any."""
+    stack: list[tuple[str, int]] = []
+    for match in _TAG.finditer(source):
+        closing, name, self_closing = match.groups()
+        line = source.count("\n", 0, match.start()) + 1
+        if self_closing:
+            continue
+        if not closing:
+            stack.append((name, line))
+        elif stack and stack[-1][0] == name:
+            stack.pop()
+        else:
+            return stack[-1][1] if stack else line
+    return stack[-1][1] if stack else None
+
+
 def _locate(message: str, source: str, templates: Path) -> str:
     match = _POSITION.search(message)
-    if not match:
-        return f"MJML compiler: {message} (see the .mjml written by `newsletter build`)"
-    offset = int(match.group(1))
-    prefix = source.encode("utf-8")[:offset].decode("utf-8", errors="ignore")
-    line_no = prefix.count("\n") + 1
-    line = source.splitlines()[line_no - 1] if source else ""
-    where = _template_line(line, templates)
+    if match:
+        offset = int(match.group(1))
+        prefix = source.encode("utf-8")[:offset].decode("utf-8", errors="ignore")
+        line_no = prefix.count("\n") + 1
+    else:
+        found = _unbalanced_line(source)
+        if found is None:
+            return f"MJML compiler: {message} (see the .mjml written by `newsletter build`)"
+        line_no = found
+    lines = source.splitlines()
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    where = _template_line(lines[line_no - 1 : line_no + 4], templates)
     snippet = line.strip()[:80]
     return f"{where}: MJML compiler: {message} (generated line {line_no}: {snippet!r})"
 
 
-def _template_line(generated: str, templates: Path) -> str:
-    """The template file and line whose static text starts ``generated``."""
-    text = generated.strip()
-    best: tuple[int, str] = (0, "generated MJML")
+def _template_line(generated: list[str], templates: Path) -> str:
+    """The template file and line whose static text best matches the ``generated`` lines."""
+    best: tuple[int, int, str] = (0, 0, "generated MJML")
     for path in sorted(templates.rglob("*.mjml.j2")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            static = _STATIC.split(line.strip(), maxsplit=1)[0]
-            if len(static) > best[0] and static and text.startswith(static):
-                best = (len(static), f"{path}:{number}")
-    return best[1]
+        statics = [
+            _STATIC.split(line.strip(), maxsplit=1)[0]
+            for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        for index in range(len(statics)):
+            score = 0
+            for offset, produced in enumerate(generated):
+                static = statics[index + offset] if index + offset < len(statics) else ""
+                if static and produced.strip().startswith(static):
+                    score += 1
+                elif offset == 0:
+                    break
+            if score and (score, len(statics[index])) > best[:2]:
+                shown = path.relative_to(templates.parent)
+                best = (score, len(statics[index]), f"{shown}:{index + 1}")
+    return best[2]

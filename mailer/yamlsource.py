@@ -52,9 +52,13 @@ def load_yaml(text: str, path: str) -> Located:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = exc.context_mark or exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        message = f"YAML syntax error: {exc.problem}"
+        if exc.context:
+            message += f" {exc.context}"
+            if exc.problem_mark and exc.context_mark:
+                message += f" (the problem shows at line {exc.problem_mark.line + 1})"
         return Located(None, problems=[Problem(path, line, col, "", message)])
     except yaml.YAMLError as exc:
         return Located(None, problems=[Problem(path, 1, 1, "", f"YAML error: {exc}")])
@@ -74,8 +78,15 @@ def load_yaml(text: str, path: str) -> Located:
     return located
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _build(node: yaml.Node, loc: Loc, path: str, out: Located, ctor: _Loader) -> Any:
     out.positions[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the tag {node.tag!r} is not allowed; write plain YAML", node.start_mark
+        )
     if isinstance(node, yaml.MappingNode):
         ctor.flatten_mapping(node)
         result: dict[Any, Any] = {}
