@@ -1,0 +1,71 @@
+"""The narrow interface between the sender and whatever delivers mail.
+
+The sender hands a transport one batch of :class:`Outgoing` recipients of one rendered
+:class:`~mailer.rendered.Email` and gets a :class:`BatchResult` back, or one of the errors in
+:mod:`mailer.transports.errors`, which say whether the batch may have been accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from mailer.rendered import Email
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One recipient of one batch: where to send and the values of their tags."""
+
+    delivery_id: str
+    to_email: str
+    to_name: str | None
+    substitutions: Mapping[str, str]
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What the transport learnt when a batch was accepted."""
+
+    message_id: str | None
+    accepted: int
+    status: int | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Delivers batches of one email; ``max_batch`` is the most recipients per call.
+
+    ``name`` is the transport's kind (``sendgrid``, ``smtp``, ``outbox``); ``target`` says
+    where mail goes (an API host, an SMTP server, a directory), for showing on screen.
+    """
+
+    name: str
+    target: str
+    max_batch: int
+
+    def send_batch(
+        self,
+        email: Email,
+        batch: Sequence[Outgoing],
+        *,
+        test: bool = False,
+        sandbox: bool = False,
+        custom_args: Mapping[str, str] = {},
+    ) -> BatchResult: ...
+
+    def close(self) -> None: ...
+
+
+def check_batch_size(transport_name: str, batch: Sequence[Outgoing], max_batch: int) -> None:
+    """Refuse an empty or over-size batch before anything is sent."""
+    if not batch:
+        raise ValueError(f"{transport_name}: empty batch")
+    if len(batch) > max_batch:
+        raise ValueError(
+            f"{transport_name}: batch of {len(batch)} recipients is over the limit of "
+            f"{max_batch}; split it first"
+        )

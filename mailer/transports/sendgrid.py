@@ -1,0 +1,264 @@
+"""The SendGrid transport: the one module that knows SendGrid's v3 ``mail/send`` API.
+
+One request carries up to 1,000 recipients, one personalization each, holding that
+recipient's substitutions, ``List-Unsubscribe`` headers and delivery id. The body is built as
+plain dicts (the library's ``Mail`` helper is far slower) and posted with the official
+library's HTTP client. Failures are classified by whether SendGrid may have accepted the mail
+(see :mod:`mailer.transports.errors`).
+
+The library's HTTP client logs the ``Authorization`` header and the payload at DEBUG level;
+this module pins that logger to WARNING and filters its records, so the API key never
+reaches a log.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import time
+import urllib.error
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailer.mime import ONE_CLICK, list_unsubscribe, subject_line
+from mailer.rendered import Email
+from mailer.transports.base import BatchResult, Outgoing, check_batch_size
+from mailer.transports.errors import AuthFailed, MaybeAccepted, NotAccepted, Rejected
+
+DEFAULT_HOST = "https://api.sendgrid.com"
+MAX_PERSONALIZATIONS = 1000
+MAX_SUBSTITUTION_BYTES = 10_000
+MAX_CATEGORIES = 10
+CHATTY_LOGGERS = ("python_http_client", "python_http_client.client")
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def quiet_library_loggers() -> None:
+    """Pin the library's loggers (which log the API key at DEBUG) to WARNING."""
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if _warnings_only not in logger.filters:
+            logger.addFilter(_warnings_only)
+
+
+quiet_library_loggers()
+
+
+@dataclass(frozen=True)
+class SendGridConfig:
+    """How to reach SendGrid and what every request turns on or off."""
+
+    api_key: str = field(repr=False)
+    host: str = DEFAULT_HOST
+    timeout: float = 30.0
+    click_tracking: bool = False
+    asm_group: int | None = None
+    unsubscribe_mailto: str | None = None
+
+
+def substitutions_size(values: Mapping[str, str]) -> int:
+    """Bytes of one personalization's substitutions, as JSON (SendGrid's limit is 10,000)."""
+    return len(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _address(email: str, name: str | None) -> dict[str, str]:
+    if not name:
+        return {"email": email}
+    clean = " ".join(name.replace('"', "").split())
+    if "," in clean or ";" in clean:
+        clean = f'"{clean}"'
+    return {"email": email, "name": clean} if clean else {"email": email}
+
+
+def build_personalization(outgoing: Outgoing, mailto: str | None = None) -> dict[str, Any]:
+    """One recipient's personalization: address, substitutions, headers and delivery id."""
+    values = dict(outgoing.substitutions)
+    if substitutions_size(values) >= MAX_SUBSTITUTION_BYTES:
+        raise Rejected(
+            f"delivery {outgoing.delivery_id}: substitutions are over SendGrid's "
+            f"{MAX_SUBSTITUTION_BYTES:,} bytes"
+        )
+    return {
+        "to": [_address(outgoing.to_email, outgoing.to_name)],
+        "substitutions": values,
+        "custom_args": {"delivery_id": outgoing.delivery_id},
+        "headers": {
+            "List-Unsubscribe": list_unsubscribe(outgoing.unsubscribe_url, mailto),
+            "List-Unsubscribe-Post": ONE_CLICK,
+        },
+    }
+
+
+def build_request_body(
+    email: Email,
+    batch: Sequence[Outgoing],
+    config: SendGridConfig,
+    *,
+    test: bool = False,
+    sandbox: bool = False,
+    custom_args: Mapping[str, str] = {},
+) -> dict[str, Any]:
+    """The ``mail/send`` request body for one batch, as plain JSON-ready dicts."""
+    check_batch_size("sendgrid", batch, MAX_PERSONALIZATIONS)
+    mailto = config.unsubscribe_mailto
+    categories = [email.issue_id[:255]]
+    if test:
+        categories.append("test")
+    if sandbox:
+        categories.append("sandbox")
+    body: dict[str, Any] = {
+        "personalizations": [build_personalization(item, mailto) for item in batch],
+        "from": _address(email.from_email, email.from_name),
+        "subject": subject_line(email, test=test),
+        "content": [
+            {"type": "text/plain", "value": email.text},
+            {"type": "text/html", "value": email.html},
+        ],
+        "categories": categories[:MAX_CATEGORIES],
+        "custom_args": {"issue_id": email.issue_id, **custom_args},
+        "tracking_settings": {
+            "click_tracking": {"enable": config.click_tracking, "enable_text": False},
+            "open_tracking": {"enable": False},
+            "subscription_tracking": {"enable": False},
+        },
+    }
+    if email.reply_to:
+        body["reply_to"] = {"email": email.reply_to}
+    if sandbox:
+        body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+    if config.asm_group is not None:
+        body["asm"] = {"group_id": config.asm_group}
+    return body
+
+
+def _error_messages(body: bytes | str | None) -> tuple[str, ...]:
+    try:
+        data = json.loads(body or b"")
+        errors = data.get("errors", [])
+        found = []
+        for err in errors:
+            text = str(err.get("message", "")).strip()
+            where = err.get("field")
+            found.append(f"{where}: {text}" if where else text)
+        return tuple(item for item in found if item)
+    except (ValueError, AttributeError, TypeError):
+        return ()
+
+
+def _header(headers: Any, name: str) -> str | None:
+    try:
+        value = headers.get(name) if headers is not None else None
+    except AttributeError:
+        return None
+    return str(value) if value is not None else None
+
+
+def _seconds_until(reset: str | None, now: float) -> float | None:
+    if reset is None:
+        return None
+    try:
+        return max(0.0, float(reset) - now)
+    except ValueError:
+        return None
+
+
+def classify_status(status: int, body: bytes | str | None, headers: Any, now: float) -> Exception:
+    """The error for an HTTP error answer from ``mail/send``."""
+    if status == 429:
+        wait = _seconds_until(_header(headers, "X-RateLimit-Reset"), now)
+        return NotAccepted("SendGrid rate limit reached (HTTP 429)", retry_after=wait)
+    if status == 503:
+        retry = _header(headers, "Retry-After")
+        wait = float(retry) if retry and retry.isdigit() else None
+        return NotAccepted("SendGrid is unavailable (HTTP 503)", retry_after=wait)
+    if status in (401, 403):
+        return AuthFailed(
+            f"SendGrid refused the API key (HTTP {status}): check that SENDGRID_API_KEY "
+            "holds a valid key with the Mail Send permission"
+        )
+    if 400 <= status < 500:
+        messages = _error_messages(body)
+        detail = "; ".join(messages) if messages else "no details given"
+        return Rejected(f"SendGrid rejected the request (HTTP {status}): {detail}", messages)
+    return MaybeAccepted(
+        f"SendGrid answered HTTP {status}: the batch may or may not have been accepted"
+    )
+
+
+def _close_cause(exc: BaseException) -> None:
+    """Close the urllib response the library's error wraps (else its socket leaks)."""
+    inner = exc.__context__
+    if isinstance(inner, urllib.error.HTTPError):
+        inner.close()
+
+
+class SendGridTransport:
+    """Sends batches through SendGrid's v3 ``mail/send`` with the official library."""
+
+    name = "sendgrid"
+    max_batch = MAX_PERSONALIZATIONS
+
+    def __init__(self, config: SendGridConfig, *, clock: Callable[[], float] = time.time):
+        from sendgrid import SendGridAPIClient
+
+        if not config.api_key:
+            from mailer.errors import TransportConfigError
+
+            raise TransportConfigError("SENDGRID_API_KEY is not set")
+        quiet_library_loggers()
+        self.config = config
+        self.target = config.host
+        self._clock = clock
+        self._api = SendGridAPIClient(config.api_key, host=config.host.rstrip("/"))
+        self._api.client.timeout = config.timeout
+
+    def __repr__(self) -> str:
+        return f"SendGridTransport(host={self.config.host!r})"
+
+    def send_batch(
+        self,
+        email: Email,
+        batch: Sequence[Outgoing],
+        *,
+        test: bool = False,
+        sandbox: bool = False,
+        custom_args: Mapping[str, str] = {},
+    ) -> BatchResult:
+        body = build_request_body(
+            email, batch, self.config, test=test, sandbox=sandbox, custom_args=custom_args
+        )
+        return self.post(body, len(batch))
+
+    def post(self, body: Mapping[str, Any], recipients: int) -> BatchResult:
+        """POST one prepared body; classify every failure."""
+        from python_http_client.exceptions import HTTPError as LibraryHTTPError
+
+        try:
+            response = self._api.client.mail.send.post(request_body=body)
+        except LibraryHTTPError as exc:
+            _close_cause(exc)
+            raise classify_status(exc.status_code, exc.body, exc.headers, self._clock()) from None
+        except urllib.error.HTTPError as exc:  # not wrapped by the library: still classify
+            with exc:
+                raise classify_status(exc.code, exc.read(), exc.headers, self._clock()) from None
+        except urllib.error.URLError as exc:
+            # urllib wraps errors raised while connecting or writing the request: the whole
+            # request never reached SendGrid, so it cannot have been accepted.
+            raise NotAccepted(f"could not reach SendGrid at {self.target}: {exc.reason}") from None
+        except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
+            # Raised while waiting for the answer: the request was sent.
+            raise MaybeAccepted(
+                f"no answer from SendGrid after the request was sent ({type(exc).__name__}): "
+                "the batch may or may not have been accepted"
+            ) from None
+        message_id = _header(response.headers, "X-Message-Id")
+        return BatchResult(message_id=message_id, accepted=recipients, status=response.status_code)
+
+    def close(self) -> None:
+        """Nothing to release: every request opens and closes its own connection."""
