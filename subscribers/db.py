@@ -20,12 +20,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-import subscribers
 from subscribers.errors import DatabaseError
 
 ENV_VAR = "NEWSLETTER_DATABASE_URL"
 SQLITE_FILE = "newsletter.db"
-MIGRATIONS = Path(subscribers.__file__).resolve().parent.parent / "migrations"
+#: The one Alembic history of the project: ``migrations/`` beside this package.
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 
 

@@ -1,0 +1,361 @@
+"""``newsletter subscribers``: the subscriber store from the command line.
+
+Wires settings to the ``subscribers`` package: list and interest ids are checked against
+``newsletter.yaml``; the audit log names the OS user. Exit status: 0 done (an import with
+rejected rows still exits 0 and lists them in its summary), 1 a user error, printed as one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mailer.cli.common import fail, project_dir, user_errors
+from subscribers.errors import SubscriberError, Suppressed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mailer.settings import Settings
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained", "forgotten")
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Project errors (settings, store, tokens) become one line on stderr and exit 1."""
+    with user_errors():
+        try:
+            yield
+        except Suppressed as exc:
+            fail(f"{exc} (pass --reopt-in only if the person has opted in again)")
+        except SubscriberError as exc:
+            fail(str(exc))
+
+
+@contextlib.contextmanager
+def open_store(ctx: click.Context) -> Iterator[tuple[Settings, Engine]]:
+    """The project's settings and a database engine (disposed afterwards)."""
+    from mailer.settings import load_project
+    from subscribers.db import database_url, get_engine
+
+    root = project_dir(ctx)
+    settings = load_project(root).settings
+    engine = get_engine(database_url(root))
+    try:
+        yield settings, engine
+    finally:
+        engine.dispose()
+
+
+def _who() -> str:
+    from subscribers.audit import os_user
+
+    return os_user()
+
+
+def _hasher(ctx: click.Context) -> Any:
+    from subscribers.keys import hasher_from_env
+
+    options = ctx.find_object(_Options)
+    return hasher_from_env(allow_dev=bool(options and options.dev_key))
+
+
+def _interests(settings: Settings, value: str | None) -> list[str]:
+    wanted = [item.strip() for item in (value or "").split(",") if item.strip()]
+    unknown = sorted(set(wanted) - settings.interest_ids)
+    if unknown:
+        fail(f"unknown interest {unknown[0]!r}; known: {', '.join(sorted(settings.interest_ids))}")
+    return wanted
+
+
+def _print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _table(title: str | None, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    Console().print(table)
+
+
+class _Options:
+    def __init__(self, dev_key: bool) -> None:
+        self.dev_key = dev_key
+
+
+@click.group("subscribers")
+@click.option(
+    "--dev-key",
+    is_flag=True,
+    envvar="NEWSLETTER_DEV_KEY",
+    help="Without NEWSLETTER_SECRET_KEY, use a fixed development-only key (never in production).",
+)
+@click.pass_context
+def subscribers(ctx: click.Context, dev_key: bool) -> None:
+    """Manage supporters: import, export, add, unsubscribe, forget, audit."""
+    ctx.obj = _Options(dev_key)  # --project stays on the root context (project_dir)
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--list", "list_id", required=True, help="List id from newsletter.yaml.")
+@click.option("--interests", help="Comma-separated interest ids added to every row.")
+@click.option("--consent-source", help="Where these people agreed, e.g. 'Race 2024 sign-up'.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected rows [default: FILE.rejects.csv next to FILE].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def import_command(
+    ctx: click.Context,
+    file: Path,
+    list_id: str,
+    interests: str | None,
+    consent_source: str | None,
+    rejects: Path | None,
+    as_json: bool,
+) -> None:
+    """Import a UTF-8 CSV of supporters into a list (good rows land, bad rows are listed)."""
+    from subscribers.importer import import_csv
+
+    with store_errors(), open_store(ctx) as (settings, engine):
+        settings.list_named(list_id)
+        summary = import_csv(
+            engine,
+            file,
+            list_id,
+            hasher=_hasher(ctx),
+            who=_who(),
+            interests=_interests(settings, interests),
+            allowed_interests=settings.interest_ids,
+            consent_source=consent_source,
+            rejects_path=rejects,
+        )
+    if as_json:
+        _print_json(summary.as_dict())
+        return
+    counts = summary.as_dict()
+    outcomes = ("added", "updated", "unchanged", "rejected", "suppressed")
+    _table(
+        f"Import of {file.name} into {list_id}",
+        ("outcome", "rows"),
+        [(name, counts[name]) for name in outcomes],
+    )
+    if summary.sample_rejects:
+        _table(
+            "Rejected and skipped rows (first 20)",
+            ("line", "reason"),
+            [(line, reason) for line, reason in summary.sample_rejects],
+        )
+    if summary.rejects_path:
+        click.echo(f"rejected and skipped rows written to {summary.rejects_path}")
+
+
+@subscribers.command("export")
+@click.option("--list", "list_id", help="Only subscribers of this list.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.pass_context
+def export_command(
+    ctx: click.Context, list_id: str | None, status: str | None, output: Path | None
+) -> None:
+    """Export subscribers as a spreadsheet-safe CSV (formulas neutralised)."""
+    from subscribers.exporter import export_csv
+
+    with store_errors(), open_store(ctx) as (settings, engine):
+        if list_id:
+            settings.list_named(list_id)
+        if output is None:
+            export_csv(engine, sys.stdout, list_id=list_id, status=status)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = export_csv(engine, handle, list_id=list_id, status=status)
+            click.echo(f"exported {count} subscribers to {output}", err=True)
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--list", "list_id", required=True, help="List id from newsletter.yaml.")
+@click.option("--first-name", help="First name.")
+@click.option("--last-name", help="Last name.")
+@click.option("--interests", help="Comma-separated interest ids.")
+@click.option("--consent-source", default="added by staff", show_default=True, help="Consent note.")
+@click.option("--reopt-in", is_flag=True, help="The person opted in again after unsubscribing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the subscriber as JSON.")
+@click.pass_context
+def add_command(
+    ctx: click.Context,
+    email: str,
+    list_id: str,
+    first_name: str | None,
+    last_name: str | None,
+    interests: str | None,
+    consent_source: str,
+    reopt_in: bool,
+    as_json: bool,
+) -> None:
+    """Add one supporter to a list, active at once (staff vouch for their consent)."""
+    from subscribers.store import Consent, subscribe
+
+    with store_errors(), open_store(ctx) as (settings, engine):
+        settings.list_named(list_id)
+        subscriber = subscribe(
+            engine,
+            email,
+            list_id,
+            consent=Consent(source="staff", note=consent_source),
+            hasher=_hasher(ctx),
+            who=_who(),
+            first_name=first_name,
+            last_name=last_name,
+            interests=_interests(settings, interests),
+            confirmed=True,
+            reopt_in=reopt_in,
+        )
+    if as_json:
+        _print_json(subscriber.as_dict())
+    else:
+        click.echo(f"added {subscriber.email} to {list_id} ({subscriber.status})")
+
+
+@subscribers.command("unsubscribe")
+@click.argument("email")
+@click.option("--list", "list_id", help="Only this list [default: every list].")
+@click.pass_context
+def unsubscribe_command(ctx: click.Context, email: str, list_id: str | None) -> None:
+    """Unsubscribe a supporter from one list or from everything."""
+    from subscribers.store import unsubscribe
+
+    with store_errors(), open_store(ctx) as (settings, engine):
+        if list_id:
+            settings.list_named(list_id)
+        changed = unsubscribe(engine, email, list_id, who=_who())
+    where = list_id or "every list"
+    click.echo(
+        f"unsubscribed {email} from {where}" if changed else f"{email}: already unsubscribed"
+    )
+
+
+@subscribers.command("forget")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def forget_command(ctx: click.Context, email: str, yes: bool) -> None:
+    """Erase a supporter's personal data (GDPR); a keyed hash blocks re-import."""
+    from subscribers.privacy import forget
+
+    if not yes and not click.confirm(f"Erase everything held about {email}?"):
+        fail("nothing erased")
+    with store_errors(), open_store(ctx) as (_settings, engine):
+        erased = forget(engine, email, hasher=_hasher(ctx), who=_who())
+    click.echo(
+        f"erased {email}" if erased else f"no subscriber {email}; it is blocked from re-import"
+    )
+
+
+@subscribers.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def show_command(ctx: click.Context, email: str, as_json: bool) -> None:
+    """Show one supporter: status, lists, interests, dates."""
+    from subscribers.store import get_subscriber
+
+    with store_errors(), open_store(ctx) as (_settings, engine):
+        data = get_subscriber(engine, email).as_dict()
+    if as_json:
+        _print_json(data)
+        return
+    rows = [(k, _show(v)) for k, v in data.items() if v not in (None, {}, [])]
+    _table(None, ("field", "value"), rows)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@subscribers.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool) -> None:
+    """Count subscribers per list and status."""
+    from subscribers.exporter import count_subscribers
+
+    with store_errors(), open_store(ctx) as (settings, engine):
+        stats = count_subscribers(engine)
+    if as_json:
+        _print_json(stats.as_dict())
+        return
+    list_ids = [item.id for item in settings.lists]
+    list_ids += sorted(set(stats.by_list) - set(list_ids))
+    columns = ("pending", "active", "unsubscribed")
+    rows = [(lid, *(stats.by_list.get(lid, {}).get(s, 0) for s in columns)) for lid in list_ids]
+    _table("Subscriptions per list", ("list", *columns), rows)
+    _table("Subscribers per status", ("status", "count"), list(stats.by_status.items()))
+
+
+@subscribers.command("audit")
+@click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
+@click.option("--action", help="Only this action (import, consent, unsubscribe, forget …).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def audit_command(ctx: click.Context, limit: int, action: str | None, as_json: bool) -> None:
+    """Show the audit log: who did what to supporters' data, and when."""
+    from subscribers.audit import list_entries
+
+    with store_errors(), open_store(ctx) as (_settings, engine):
+        entries = list_entries(engine, limit=limit, action=action)
+    if as_json:
+        _print_json([entry.as_dict() for entry in entries])
+        return
+    rows = [
+        (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.who, e.action, e.count, e.detail) for e in entries
+    ]
+    _table("Audit log", ("when (UTC)", "who", "action", "rows", "detail"), rows)
+
+
+@subscribers.command("export-data")
+@click.argument("email")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.pass_context
+def export_data_command(ctx: click.Context, email: str, output: Path | None) -> None:
+    """Everything held about one supporter, as JSON (subject access request)."""
+    from subscribers.privacy import export_data
+
+    with store_errors(), open_store(ctx) as (_settings, engine):
+        data = export_data(engine, email)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
