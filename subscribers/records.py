@@ -6,7 +6,9 @@ A subscriber is referred to by a :class:`Subscriber`, its integer ``id``, or its
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -85,13 +87,39 @@ class Subscriber:
 SubscriberRef = Subscriber | int | str
 
 
+# A plain ASCII dot-atom local part: email-validator accepts it unchanged, so only the domain
+# needs its check, which is cached (mailing lists repeat a few domains). Anything else takes
+# the full email-validator path.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
 def normalise_email(address: str) -> tuple[str, str]:
-    """(normalised address, case-insensitive key); InvalidAddress when the syntax is wrong."""
+    """(normalised address, case-insensitive key); InvalidAddress when the syntax is wrong.
+
+    Syntax only (email-validator, no DNS).
+    """
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    plain = at and len(address) <= 254 and len(local) <= 64 and domain.isascii()
+    if plain and _PLAIN_LOCAL.fullmatch(local):
+        normalised_domain = _domain(domain)
+        if normalised_domain is not None:
+            normalised = f"{local}@{normalised_domain}"
+            return normalised, normalised.lower()
     try:
-        result = validate_email(address.strip(), check_deliverability=False)
+        result = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidAddress(f"{address!r}: {exc}") from None
     return result.normalized, result.normalized.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(domain: str) -> str | None:
+    """The normalised domain, or None when the full validator must explain what is wrong."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 def new_public_id() -> str:

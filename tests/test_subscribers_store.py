@@ -170,3 +170,38 @@ def test_audit_log_is_append_only(engine: Engine) -> None:
     add(engine)
     with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_log"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Ann@Example.ORG",
+        "o'brien+news@example.org",
+        "a.b.c@sub.example.co.uk",
+        "ÁNN@example.org",
+        "ann@bücher.example",
+        '"quoted"@example.org',
+        "a..b@example.org",
+        "ann@localhost",
+        "ann@example",
+        "x" * 65 + "@example.org",
+        "ann@-example.org",
+        " ann@example.org ",
+    ],
+)
+def test_fast_address_check_agrees_with_email_validator(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from subscribers.store import normalise_email
+
+    try:
+        expected: str | None = validate_email(
+            address.strip(), check_deliverability=False
+        ).normalized
+    except EmailNotValidError:
+        expected = None
+    try:
+        got: str | None = normalise_email(address)[0]
+    except InvalidAddress:
+        got = None
+    assert got == expected
