@@ -30,3 +30,29 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     with user_errors():
         app = create_app(load_project(project_dir(ctx)))
     uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+
+
+@click.command()
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port on 127.0.0.1 to listen on.",
+)
+@click.pass_context
+def preview(ctx: click.Context, port: int) -> None:
+    """Preview the issues in newsletters/ on 127.0.0.1, reloading as files change.
+
+    Each issue shows in a phone (375 px) and a desktop (600 px) frame and as plain text,
+    with every `newsletter check` problem and its file and line.
+    """
+    import uvicorn
+
+    from mailer.settings import load_project
+    from mailer.web import create_preview_app
+
+    with user_errors():
+        app = create_preview_app(load_project(project_dir(ctx)))
+    click.echo(f"Preview at http://127.0.0.1:{port}/preview/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, server_header=False, log_level="warning")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mailer.web.app import WebLimits, create_app
+from mailer.web.app import WebLimits, create_app, create_preview_app
 
-__all__ = ["WebLimits", "create_app"]
+__all__ = ["WebLimits", "create_app", "create_preview_app"]

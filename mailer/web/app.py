@@ -11,6 +11,8 @@ Routes so far::
     GET  /assets/site.css    the brand stylesheet
     GET  /media/{path}       images under newsletters/images/
     POST /webhooks/sendgrid  the signed Event Webhook
+    GET  /preview/…          the staff preview, only when NEWSLETTER_PREVIEW_PASSWORD is set
+                             (HTTP Basic); ``create_preview_app`` serves it alone on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailer.events import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_key
@@ -32,6 +34,7 @@ from mailer.settings import Project
 from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint
 from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
+from mailer.web.preview import preview_routes, require_password
 from mailer.web.security import (
     BodySizeLimit,
     HeaderPolicy,
@@ -42,6 +45,7 @@ from mailer.web.security import (
 from mailer.web.webhook import Clock, EventRecorder, sendgrid_webhook_endpoint
 
 WEBHOOK_PATH = "/webhooks/sendgrid"
+PREVIEW_PASSWORD_ENV = "NEWSLETTER_PREVIEW_PASSWORD"
 
 
 def utc_now() -> datetime:
@@ -73,24 +77,51 @@ def create_app(
     """The Starlette app for ``project``.
 
     ``recorder`` receives the verified events of each webhook request (until one is given the
-    webhook answers 503, so SendGrid keeps them and retries). Raises ``WebhookConfigError`` when
-    ``SENDGRID_WEBHOOK_PUBLIC_KEY`` is set but is not a usable key, so a server never starts
-    with a webhook that can only refuse.
+    webhook answers 503, so SendGrid keeps them and retries). The staff preview is mounted
+    only when ``NEWSLETTER_PREVIEW_PASSWORD`` is set, behind that password. Raises
+    ``WebhookConfigError`` when ``SENDGRID_WEBHOOK_PUBLIC_KEY`` is set but is not a usable
+    key, so a server never starts with a webhook that can only refuse.
     """
     env = os.environ if environ is None else environ
     key_text = env.get(PUBLIC_KEY_ENV, "").strip()
     public_key = load_public_key(key_text) if key_text else None
 
-    settings = project.settings
     pages = Pages(project)
-    policy = HeaderPolicy(
-        extra_style_origins=style_origin(settings.brand.web_font),
-        hsts=settings.base_url.startswith("https://"),
-    )
-    errors = ErrorPages(pages, policy)
-
     routes = [
+        *_common_routes(project, pages),
         Route("/", home_endpoint(pages), methods=["GET", "HEAD"], name="home"),
+        Route(
+            WEBHOOK_PATH,
+            sendgrid_webhook_endpoint(public_key, recorder, clock, limits.webhook_window),
+            methods=["POST"],
+            name="sendgrid_webhook",
+        ),
+    ]
+    password = env.get(PREVIEW_PASSWORD_ENV, "")
+    if password:
+        routes.extend(require_password(preview_routes(project.root, pages), password))
+    app = _assemble(project, pages, routes, limits)
+    app.state.engine_url = engine_url
+    return app
+
+
+def create_preview_app(project: Project, *, limits: WebLimits = WebLimits()) -> Starlette:
+    """The staff preview on its own, for ``newsletter preview`` on 127.0.0.1."""
+    pages = Pages(project)
+    routes = [
+        *_common_routes(project, pages),
+        Route("/", _redirect_to_preview, methods=["GET", "HEAD"], name="home"),
+        *preview_routes(project.root, pages),
+    ]
+    return _assemble(project, pages, routes, limits)
+
+
+async def _redirect_to_preview(request: Request) -> Response:
+    return RedirectResponse("/preview/", status_code=303)
+
+
+def _common_routes(project: Project, pages: Pages) -> list[Route]:
+    return [
         Route("/healthz", healthz, methods=["GET", "HEAD"], name="healthz"),
         Route("/assets/site.css", stylesheet_endpoint(pages), methods=["GET", "HEAD"], name="css"),
         Route(
@@ -99,13 +130,16 @@ def create_app(
             methods=["GET", "HEAD"],
             name="media",
         ),
-        Route(
-            WEBHOOK_PATH,
-            sendgrid_webhook_endpoint(public_key, recorder, clock, limits.webhook_window),
-            methods=["POST"],
-            name="sendgrid_webhook",
-        ),
     ]
+
+
+def _assemble(project: Project, pages: Pages, routes: list[Route], limits: WebLimits) -> Starlette:
+    settings = project.settings
+    policy = HeaderPolicy(
+        extra_style_origins=style_origin(settings.brand.web_font),
+        hsts=settings.base_url.startswith("https://"),
+    )
+    errors = ErrorPages(pages, policy)
     middleware = [
         Middleware(SecurityHeaders, policy=policy),
         Middleware(
@@ -122,6 +156,5 @@ def create_app(
         exception_handlers=errors.handlers(),
     )
     app.state.project = project
-    app.state.engine_url = engine_url
     app.state.limits = limits
     return app

@@ -59,6 +59,7 @@ PUBLIC_DETAIL: tuple[type[Exception], ...] = (BadSignature, StaleTimestamp, Malf
 
 HTTP_ANSWERS: Mapping[int, tuple[str, str]] = {
     400: ("Bad request", "Sorry, we could not understand that request."),
+    401: ("Sign in needed", "Please sign in to see this page."),
     403: ("Forbidden", "Sorry, you are not allowed to do that."),
     404: ("Page not found", "Sorry, there is no page at this address."),
     405: ("Method not allowed", "Sorry, this page cannot be used that way."),

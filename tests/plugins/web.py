@@ -238,3 +238,15 @@ def raw_get(base_url: str, raw_path: str) -> tuple[int, bytes]:
     response = b"".join(chunks)
     status = int(response.split(b" ", 2)[1])
     return status, response.partition(b"\r\n\r\n")[2]
+
+
+@pytest.fixture
+def preview_project(tmp_path: Path) -> Project:
+    """A copy of the sample issues and their images, the real templates and one broken issue."""
+    root = tmp_path / "preview"
+    root.mkdir()
+    shutil.copy(REPO / "newsletter.yaml", root / "newsletter.yaml")
+    shutil.copytree(REPO / "newsletters", root / "newsletters")
+    (root / "templates").symlink_to(REPO / "templates", target_is_directory=True)
+    (root / "newsletters" / "zz-broken.yaml").write_text("id: zz-broken\nstatus: sent\n")
+    return load_project(root)
