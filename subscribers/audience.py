@@ -83,3 +83,17 @@ def count_audience(engine: Engine, list_id: str, interests: Collection[str] | No
     query = select(func.count()).select_from(_joined()).where(*_conditions(list_id, interests))
     with read_connection(engine) as connection:
         return int(connection.execute(query).scalar_one())
+
+
+def audience_ids(list_id: str, interests: Collection[str] | None = None) -> Any:
+    """The audience's subscriber ids as a subquery (column ``id``), for ``INSERT … SELECT``.
+
+    The sending ledger snapshots an audience with it in one statement, without streaming
+    rows through Python.
+    """
+    return (
+        select(subscribers.c.id)
+        .select_from(_joined())
+        .where(*_conditions(list_id, interests))
+        .subquery("audience")
+    )

@@ -1,0 +1,328 @@
+"""Claiming, settling and expiring batches of deliveries: the crash-safe heart of sending.
+
+See :mod:`mailer.ledger` for the rules. A batch is claimed in one statement, sent, and then
+settled: ``accepted`` after the server said so, ``unknown`` when it may have been accepted,
+``failed`` when refused, or back to ``queued`` when it surely was not sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+
+from mailer.ledger import parse_delivery_ref, worker_is_dead
+from mailer.ledger_tables import (
+    ACCEPTED,
+    CLAIMED,
+    DELIVERY_FAILED,
+    QUEUED,
+    SENDING,
+    SENT,
+    SUPPRESSED,
+    UNKNOWN,
+    batches,
+    campaigns,
+    deliveries,
+)
+from subscribers.db import is_sqlite, read_connection, write_transaction
+from subscribers.models import ACTIVE, subscribers, subscriptions
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A recipient of a claimed batch, with what the sender needs to address them."""
+
+    row_id: int
+    subscriber_id: int
+    public_id: str
+    email: str
+    first_name: str | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    campaign_id: int
+    recipients: tuple[Claimed, ...]
+    suppressed: int
+
+
+def claim_batch(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    worker_id: str,
+    size: int,
+    lease: timedelta,
+    now: datetime,
+) -> Batch | None:
+    """Claim up to ``size`` queued deliveries in one statement; None when none are left.
+
+    Recipients who unsubscribed, bounced or complained since the snapshot are marked
+    ``suppressed`` here and left out of the batch.
+    """
+    batch_id = uuid.uuid4().hex
+    with write_transaction(engine) as connection:
+        pick = (
+            select(deliveries.c.id)
+            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == QUEUED)
+            .order_by(deliveries.c.id)
+            .limit(size)
+        )
+        if not is_sqlite(connection):
+            pick = pick.with_for_update(skip_locked=True)
+        claimed_ids = (
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(pick.scalar_subquery()))
+                .values(
+                    status=CLAIMED,
+                    batch_id=batch_id,
+                    worker_id=worker_id,
+                    lease_until=now + lease,
+                    updated_at=now,
+                )
+                .returning(deliveries.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        if not claimed_ids:
+            return None
+        list_id = connection.execute(
+            select(campaigns.c.list_id).where(campaigns.c.id == campaign_id)
+        ).scalar_one()
+        rows = connection.execute(
+            select(
+                deliveries.c.id,
+                subscribers.c.id.label("subscriber_id"),
+                subscribers.c.public_id,
+                subscribers.c.email,
+                subscribers.c.first_name,
+            )
+            .select_from(
+                deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id).join(
+                    subscriptions,
+                    and_(
+                        subscriptions.c.subscriber_id == subscribers.c.id,
+                        subscriptions.c.list_id == list_id,
+                    ),
+                )
+            )
+            .where(
+                deliveries.c.batch_id == batch_id,
+                subscribers.c.status == ACTIVE,
+                subscriptions.c.status == ACTIVE,
+                subscribers.c.email.is_not(None),
+            )
+            .order_by(deliveries.c.id)
+        ).all()
+        recipients = tuple(
+            Claimed(row.id, row.subscriber_id, row.public_id, row.email, row.first_name)
+            for row in rows
+        )
+        suppressed = len(claimed_ids) - len(recipients)
+        if suppressed:
+            keep = [r.row_id for r in recipients]
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.batch_id == batch_id, deliveries.c.id.not_in(keep))
+                .values(status=SUPPRESSED, note="suppressed at claim time", updated_at=now)
+            )
+        if recipients:
+            connection.execute(
+                insert(batches).values(
+                    id=batch_id,
+                    campaign_id=campaign_id,
+                    worker_id=worker_id,
+                    size=len(recipients),
+                    status=CLAIMED,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    return Batch(batch_id, campaign_id, recipients, suppressed)
+
+
+def settle_batch(
+    engine: Engine,
+    batch_id: str,
+    status: str,
+    *,
+    now: datetime,
+    message_id: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a batch's fate: accepted, unknown, failed, or ``queued`` (surely not sent)."""
+    with write_transaction(engine) as connection:
+        values: dict[str, Any] = {"status": status, "updated_at": now, "note": note}
+        if status == QUEUED:
+            values.update(batch_id=None, worker_id=None, lease_until=None)
+        else:
+            values.update(message_id=message_id, lease_until=None)
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.batch_id == batch_id, deliveries.c.status == CLAIMED)
+            .values(**values)
+        )
+        connection.execute(
+            update(batches)
+            .where(batches.c.id == batch_id)
+            .values(
+                status="released" if status == QUEUED else status,
+                message_id=message_id,
+                note=note,
+                updated_at=now,
+            )
+        )
+
+
+def renew_lease(engine: Engine, batch_id: str, *, lease: timedelta, now: datetime) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.batch_id == batch_id, deliveries.c.status == CLAIMED)
+            .values(lease_until=now + lease)
+        )
+
+
+def expire_leases(
+    engine: Engine,
+    campaign_id: int,
+    *,
+    now: datetime,
+    is_dead: Callable[[str], bool] = worker_is_dead,
+) -> int:
+    """Claimed batches whose lease ran out, or whose worker died here, become ``unknown``."""
+    with write_transaction(engine) as connection:
+        rows = connection.execute(
+            select(
+                deliveries.c.batch_id, deliveries.c.worker_id, func.min(deliveries.c.lease_until)
+            )
+            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == CLAIMED)
+            .group_by(deliveries.c.batch_id, deliveries.c.worker_id)
+        ).all()
+        stale = [
+            batch
+            for batch, worker, lease_until in rows
+            if (lease_until is not None and lease_until < now) or is_dead(worker or "")
+        ]
+        if not stale:
+            return 0
+        note = "worker stopped (crash, kill or lost connection) before the outcome was recorded"
+        result = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.batch_id.in_(stale), deliveries.c.status == CLAIMED)
+            .values(status=UNKNOWN, lease_until=None, note=note, updated_at=now)
+        )
+        connection.execute(
+            update(batches)
+            .where(batches.c.id.in_(stale))
+            .values(status=UNKNOWN, note=note, updated_at=now)
+        )
+    return int(result.rowcount)
+
+
+def delivery_counts(engine: Engine, campaign_id: int) -> dict[str, int]:
+    """Deliveries per state (every state present, zero when none)."""
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(deliveries.c.status, func.count())
+            .where(deliveries.c.campaign_id == campaign_id)
+            .group_by(deliveries.c.status)
+        ).all()
+    counts = dict.fromkeys((QUEUED, CLAIMED, ACCEPTED, UNKNOWN, SUPPRESSED, DELIVERY_FAILED), 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+def unknown_batches(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(batches)
+            .where(batches.c.campaign_id == campaign_id, batches.c.status == UNKNOWN)
+            .order_by(batches.c.created_at)
+        ).all()
+    return [
+        {
+            "batch": r.id,
+            "size": r.size,
+            "worker": r.worker_id,
+            "since": r.updated_at.isoformat(),
+            "note": r.note,
+        }
+        for r in rows
+    ]
+
+
+def finish_if_done(engine: Engine, campaign_id: int, *, now: datetime) -> bool:
+    """Mark a sending campaign ``sent`` when nothing is queued or claimed any more."""
+    with write_transaction(engine) as connection:
+        open_rows = connection.execute(
+            select(func.count()).where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status.in_((QUEUED, CLAIMED)),
+            )
+        ).scalar_one()
+        if open_rows:
+            return False
+        result = connection.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.status == SENDING)
+            .values(status=SENT, finished_at=now, updated_at=now, status_reason=None)
+        )
+    return bool(result.rowcount)
+
+
+def resolve_unknown(engine: Engine, campaign_id: int, *, resend: bool, now: datetime) -> int:
+    """A person decides the fate of ``unknown`` deliveries: queue them again or mark them sent."""
+    status, note = (
+        (QUEUED, "queued again by a person") if resend else (ACCEPTED, "marked sent by a person")
+    )
+    with write_transaction(engine) as connection:
+        values: dict[str, Any] = {"status": status, "note": note, "updated_at": now}
+        if resend:
+            values.update(batch_id=None, worker_id=None)
+        result = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == UNKNOWN)
+            .values(**values)
+        )
+        connection.execute(
+            update(batches)
+            .where(batches.c.campaign_id == campaign_id, batches.c.status == UNKNOWN)
+            .values(status="resolved", note=note, updated_at=now)
+        )
+        if resend and result.rowcount:
+            connection.execute(
+                update(campaigns)
+                .where(campaigns.c.id == campaign_id, campaigns.c.status == SENT)
+                .values(status=SENDING, finished_at=None, updated_at=now)
+            )
+    return int(result.rowcount)
+
+
+def settle_unknown_delivery(engine: Engine, ref: str, *, processed: bool, now: datetime) -> bool:
+    """A SendGrid ``processed`` (accepted) or ``dropped`` event settles an unknown delivery."""
+    parsed = parse_delivery_ref(ref)
+    if parsed is None:
+        return False
+    campaign_id, row_id = parsed
+    status = ACCEPTED if processed else DELIVERY_FAILED
+    note = "settled by SendGrid event: " + ("processed" if processed else "dropped")
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == row_id,
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status == UNKNOWN,
+            )
+            .values(status=status, note=note, updated_at=now)
+        )
+    return bool(result.rowcount)
