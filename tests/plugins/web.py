@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -201,6 +202,10 @@ def live_server() -> Iterator[LiveServer]:
         thread.join(timeout=10)
 
 
+# Plain-HTTP clients never use TLS, but httpx builds a context per client (~35 ms): share one.
+_TLS = ssl.create_default_context()
+
+
 @pytest.fixture
 def serve(live_server: LiveServer) -> Iterator[Callable[[ASGIApp], httpx.Client]]:
     """Mount an app on the live server; returns an httpx client for it (closed afterwards)."""
@@ -208,7 +213,7 @@ def serve(live_server: LiveServer) -> Iterator[Callable[[ASGIApp], httpx.Client]
 
     def mount(app: ASGIApp) -> httpx.Client:
         live_server.switch.app = app
-        http = httpx.Client(base_url=live_server.base_url, trust_env=False, timeout=10)
+        http = httpx.Client(base_url=live_server.base_url, trust_env=False, timeout=10, verify=_TLS)
         clients.append(http)
         return http
 
