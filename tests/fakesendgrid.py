@@ -314,6 +314,8 @@ class FakeSendGrid:
         self._listener = self._listen(port)
         self.port: int = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self._reopen_at: float | None = None
+        self._prepare_next()
         self._acceptor = threading.Thread(
             target=self._accept_loop, name="fakesendgrid", daemon=True
         )
@@ -368,12 +370,22 @@ class FakeSendGrid:
         with self._lock:
             return next(self._schedule)
 
-    def _refuse_for(self, seconds: float) -> None:
-        self._listener.close()
-        self.closing.wait(seconds)
+    def _prepare_next(self) -> None:
+        """Draw the fate of the next connection; a refusal closes the listener at once."""
+        fault = self._draw()
+        if fault == "refuse":
+            with self._lock:
+                self.faults.append("refuse")
+            self._listener.close()
+            self._reopen_at = time.monotonic() + self.plan.refuse_seconds
+        else:
+            self._next_fault = fault
+
+    def _reopen(self) -> None:
         for _ in range(50):
             try:
                 self._listener = self._listen(self.port)
+                self._reopen_at = None
                 return
             except OSError:
                 time.sleep(0.01)
@@ -381,14 +393,12 @@ class FakeSendGrid:
 
     def _accept_loop(self) -> None:
         while not self.closing.is_set():
-            if self._next_fault is None:
-                fault = self._draw()
-                if fault == "refuse":
-                    with self._lock:
-                        self.faults.append("refuse")
-                    self._refuse_for(self.plan.refuse_seconds)
-                    continue
-                self._next_fault = fault
+            if self._reopen_at is not None:
+                if self.closing.wait(max(0.0, self._reopen_at - time.monotonic())):
+                    break
+                self._reopen()
+                self._prepare_next()
+                continue
             ready, _, _ = select.select([self._listener], [], [], 0.05)
             if not ready:
                 continue
@@ -400,9 +410,10 @@ class FakeSendGrid:
             with self._lock:
                 self._threads.add(thread)
                 self._connections.add(conn)
-                self._fault_by_conn[conn] = self._next_fault
+                self._fault_by_conn[conn] = self._next_fault or "ok"
             self._next_fault = None
             thread.start()
+            self._prepare_next()
         self._listener.close()
 
     def _serve(self, conn: socket.socket, address: Any) -> None:

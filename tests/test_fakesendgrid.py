@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from tests.fakesendgrid import SCHEMA_PATH, FakeSendGrid, FaultPlan, check_body

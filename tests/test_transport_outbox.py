@@ -34,7 +34,7 @@ def test_eml_is_what_the_supporter_receives(tmp_path: Path, transport_email: Ema
     assert message["To"] == "Zoë <person1@example.org>"
     assert message["List-Unsubscribe"] == "<https://news.example.org/u/tok0000001>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    text, html = (part.get_content() for part in message.iter_parts())  # type: ignore[attr-defined]
+    text, html = (part.get_content() for part in message.iter_parts())
     assert text.startswith("Dear Zoë,")
     assert "https://news.example.org/p/tok0000001" in html
 
