@@ -315,6 +315,7 @@ class FakeSendGrid:
         self.port: int = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._reopen_at: float | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
         self._prepare_next()
         self._acceptor = threading.Thread(
             target=self._accept_loop, name="fakesendgrid", daemon=True
@@ -345,7 +346,11 @@ class FakeSendGrid:
         """Stop accepting, release held requests, close every socket and join the threads."""
         self.closing.set()
         self._released.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
         self._acceptor.join(5)
+        self._wake_r.close()
+        self._wake_w.close()
         with self._lock:
             connections = list(self._connections)
             threads = list(self._threads)
@@ -399,8 +404,8 @@ class FakeSendGrid:
                 self._reopen()
                 self._prepare_next()
                 continue
-            ready, _, _ = select.select([self._listener], [], [], 0.05)
-            if not ready:
+            ready, _, _ = select.select([self._listener, self._wake_r], [], [], 1.0)
+            if self._listener not in ready:
                 continue
             try:
                 conn, address = self._listener.accept()
