@@ -69,8 +69,8 @@ def get_engine(url: str, *, auto_migrate: bool = True, **kwargs: Any) -> Engine:
         except OperationalError as exc:
             engine.dispose()
             raise DatabaseError(f"cannot open the database: {exc.orig}") from None
-        if fresh:
-            upgrade(engine)
+        if fresh or current_revision(engine) != head_revision():
+            upgrade(engine)  # the embedded default needs no set-up step, even after an update
     return engine
 
 

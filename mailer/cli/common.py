@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from mailer.errors import ContentError, MailerError, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def project_dir(ctx: click.Context) -> Path:
@@ -18,7 +22,7 @@ def project_dir(ctx: click.Context) -> Path:
     return Path(root if isinstance(root, str) else ".").resolve()
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -38,3 +42,39 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
     except MailerError as exc:
         fail(str(exc))
+
+
+@contextlib.contextmanager
+def open_engine(root: Path) -> Iterator[Engine]:
+    """A database engine for the project (SQLite is created and migrated on first use)."""
+    from subscribers.db import database_url, get_engine
+    from subscribers.errors import SubscriberError
+
+    try:
+        engine = get_engine(database_url(root))
+    except SubscriberError as exc:
+        fail(str(exc))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def print_json(data: object) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def print_table(
+    title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_header=any(columns))
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    Console().print(table)

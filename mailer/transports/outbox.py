@@ -42,8 +42,8 @@ class OutboxTransport:
         self.unsubscribe_mailto = unsubscribe_mailto
 
     def folder_for(self, email: Email, custom_args: Mapping[str, str] = {}) -> Path:
-        """Where the files of one campaign (or issue, without a campaign id) go."""
-        key = custom_args.get("campaign_id") or email.issue_id
+        """Where the files of one campaign go: ``outbox/<issue id>/`` (one campaign per issue)."""
+        key = custom_args.get("issue_id") or email.issue_id
         return self.directory / safe_name(str(key), "campaign id")
 
     def send_batch(

@@ -1,0 +1,218 @@
+"""``newsletter campaigns``: the ledger, for the people who answer for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from mailer.cli.common import fail, open_engine, print_json, print_table, project_dir
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _find(engine: Any, ref: str) -> Any:
+    from mailer.ledger import get_campaign
+
+    campaign = get_campaign(engine, int(ref)) if ref.isdigit() else get_campaign(engine, ref)
+    if campaign is None:
+        fail(f"no campaign {ref!r}; `newsletter campaigns list` shows them")
+    return campaign
+
+
+@click.group()
+def campaigns() -> None:
+    """List and manage campaigns: show, pause, resume, cancel, resolve unknown deliveries."""
+
+
+@campaigns.command("list")
+@JSON_OPTION
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """Every campaign with its status and delivery counts."""
+    from mailer.claims import delivery_counts
+    from mailer.ledger import list_campaigns
+
+    with open_engine(project_dir(ctx)) as engine:
+        rows = [(c, delivery_counts(engine, c.id)) for c in list_campaigns(engine)]
+    if as_json:
+        print_json([_summary(c, counts) for c, counts in rows])
+        return
+    print_table(
+        "Campaigns",
+        ("id", "issue", "status", "recipients", "accepted", "unknown", "suppressed", "failed"),
+        [
+            (
+                c.id,
+                c.issue_id,
+                c.status,
+                c.recipients,
+                n["accepted"],
+                n["unknown"],
+                n["suppressed"],
+                n["failed"],
+            )
+            for c, n in rows
+        ],
+    )
+
+
+def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": campaign.id,
+        "issue_id": campaign.issue_id,
+        "status": campaign.status,
+        "reason": campaign.status_reason,
+        "list": campaign.list_id,
+        "subject": campaign.subject,
+        "transport": campaign.transport,
+        "recipients": campaign.recipients,
+        "counts": counts,
+        "created_at": campaign.created_at.isoformat(),
+        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+    }
+
+
+@campaigns.command()
+@click.argument("campaign")
+@JSON_OPTION
+@click.pass_context
+def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
+    """One campaign (id or issue id): counts, unknown batches, test sends."""
+    from mailer.claims import delivery_counts, expire_leases, unknown_batches
+    from mailer.ledger import test_send_history
+
+    with open_engine(project_dir(ctx)) as engine:
+        found = _find(engine, campaign)
+        expire_leases(engine, found.id, now=_now())
+        data = _summary(found, delivery_counts(engine, found.id))
+        data["unknown_batches"] = unknown_batches(engine, found.id)
+        data["test_sends"] = test_send_history(engine, found.issue_id)
+    if as_json:
+        print_json(data)
+        return
+    rows: list[tuple[object, ...]] = [
+        (k, data[k])
+        for k in (
+            "id",
+            "issue_id",
+            "status",
+            "reason",
+            "list",
+            "subject",
+            "transport",
+            "recipients",
+            "created_at",
+            "finished_at",
+        )
+    ]
+    rows += [(f"  {state}", n) for state, n in data["counts"].items()]
+    print_table(f"Campaign {found.issue_id}", ("", ""), rows)
+    if data["unknown_batches"]:
+        print_table(
+            "Batches with an unknown outcome (never resent without a decision)",
+            ("batch", "recipients", "worker", "since", "note"),
+            [
+                (b["batch"], b["size"], b["worker"], b["since"], b["note"])
+                for b in data["unknown_batches"]
+            ],
+        )
+        click.echo(
+            f"Settle them with SendGrid's events, or: newsletter campaigns resolve "
+            f"{found.issue_id} --resend | --mark-sent"
+        )
+    if data["test_sends"]:
+        print_table(
+            "Test and sandbox sends (not part of the campaign)",
+            ("mode", "recipients", "transport", "at"),
+            [(t["mode"], t["recipients"], t["transport"], t["at"]) for t in data["test_sends"]],
+        )
+
+
+def _move(
+    ctx: click.Context,
+    ref: str,
+    status: str,
+    allowed: tuple[str, ...],
+    verb: str,
+    reason: str | None = None,
+) -> None:
+    from mailer.ledger import set_status
+
+    with open_engine(project_dir(ctx)) as engine:
+        found = _find(engine, ref)
+        if not set_status(engine, found.id, status, now=_now(), reason=reason, only_from=allowed):
+            fail(f"campaign {found.issue_id} is {found.status}; it cannot be {verb}")
+    click.echo(f"campaign {found.issue_id} {verb}")
+
+
+@campaigns.command()
+@click.argument("campaign")
+@click.option("--reason", help="Why (shown by `campaigns show`).")
+@click.pass_context
+def pause(ctx: click.Context, campaign: str, reason: str | None) -> None:
+    """Stop sending after the batches in flight; scheduled runs leave it paused."""
+    _move(ctx, campaign, "paused", ("sending",), "paused", reason or "paused by a person")
+
+
+@campaigns.command()
+@click.argument("campaign")
+@click.pass_context
+def resume(ctx: click.Context, campaign: str) -> None:
+    """Let a paused campaign send again (the next `send` or `send --due` carries on)."""
+    _move(ctx, campaign, "sending", ("paused",), "resumed")
+
+
+@campaigns.command()
+@click.argument("campaign")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def cancel(ctx: click.Context, campaign: str, yes: bool) -> None:
+    """Stop a campaign for good; nobody else receives it (the issue id stays used)."""
+    if not yes:
+        click.confirm(f"Cancel campaign {campaign} for good?", abort=True, err=True)
+    _move(
+        ctx,
+        campaign,
+        "cancelled",
+        ("sending", "paused", "scheduled", "draft"),
+        "cancelled",
+        "cancelled by a person",
+    )
+
+
+@campaigns.command()
+@click.argument("campaign")
+@click.option(
+    "--resend",
+    "action",
+    flag_value="resend",
+    help="Queue the unknown deliveries again (some people may get it twice).",
+)
+@click.option(
+    "--mark-sent",
+    "action",
+    flag_value="mark-sent",
+    help="Treat the unknown deliveries as sent (some people may miss it).",
+)
+@click.pass_context
+def resolve(ctx: click.Context, campaign: str, action: str | None) -> None:
+    """Decide the fate of deliveries whose outcome is unknown."""
+    from mailer.claims import resolve_unknown
+
+    if action is None:
+        fail("choose --resend or --mark-sent")
+    with open_engine(project_dir(ctx)) as engine:
+        found = _find(engine, campaign)
+        count = resolve_unknown(engine, found.id, resend=action == "resend", now=_now())
+    what = (
+        "queued again (run `newsletter send` to send them)"
+        if action == "resend"
+        else ("marked sent")
+    )
+    click.echo(f"{count} unknown deliveries of {found.issue_id} {what}")
