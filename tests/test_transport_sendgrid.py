@@ -147,6 +147,13 @@ def test_oversized_substitutions_are_refused_before_sending(
     assert fake_sendgrid.requests == 0
 
 
+def test_long_non_ascii_names_under_the_limit_are_sent(
+    sendgrid_transport: SendGridTransport, fake_sendgrid: FakeSendGrid, transport_email: Email
+) -> None:
+    sendgrid_transport.send_batch(transport_email, make_outgoing(1, first_name="é" * 2400))
+    assert fake_sendgrid.accepted_delivery_ids() == ["d0000000"]
+
+
 @pytest.mark.parametrize(
     ("fault", "error", "message"),
     [
