@@ -183,7 +183,11 @@ def send_campaign(
     size = min(options.batch_size or transport.max_batch, transport.max_batch)
     workers = options.concurrency if transport.name == "sendgrid" else 1
     run = _Run()
-    custom_args = {"campaign_id": str(campaign.id), "issue_id": campaign.issue_id}
+    custom_args = {
+        "campaign_id": str(campaign.id),
+        "issue_id": campaign.issue_id,
+        "list_id": campaign.list_id,
+    }
 
     def work() -> None:
         worker_id = new_worker_id()
