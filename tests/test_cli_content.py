@@ -44,7 +44,7 @@ def test_check_warnings_alone_exit_0(run: CliRunner) -> None:
     result = run.invoke(cli, ["--project", str(ROOT), "check", str(ISSUE_DATA / "warn-style.yaml")])
     assert result.exit_code == 0
     assert "warning: subject:" in result.output
-    assert result.output.endswith("1 file checked: 0 errors, 2 warnings\n")
+    assert result.output.endswith("1 file checked: 0 errors, 3 warnings\n")
 
 
 def test_check_json_is_machine_readable(run: CliRunner) -> None:
