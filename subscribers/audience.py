@@ -66,8 +66,10 @@ def iter_audience(
         query = (
             select(*columns)
             .select_from(_joined())
-            .where(*conditions, subscribers.c.id > after)
-            .order_by(subscribers.c.id)
+            # keyset on the subscription's column so the (list, status, subscriber) index
+            # yields rows in order: no sort of the remaining audience per page
+            .where(*conditions, subscriptions.c.subscriber_id > after)
+            .order_by(subscriptions.c.subscriber_id)
             .limit(page_size)
         )
         with read_connection(engine) as connection:

@@ -18,6 +18,7 @@ from subscribers.records import normalise_email
 
 MAX_FIELD = 1000
 MAX_NAME = 200
+SAMPLE = 20
 
 _EMAIL = {"email", "emailaddress", "mail", "emailaddr", "mailaddress"}
 _FIRST = {"firstname", "first", "givenname", "forename", "fname"}
@@ -168,6 +169,7 @@ class RejectsFile:
         self.path = path
         self.header: list[str] = ["line", "reason"]
         self.count = 0
+        self.sample: list[tuple[int, str]] = []  # the first SAMPLE rejects, for the summary
         self._handle: TextIO | None = None
         self._writer: Any = None
 
@@ -185,3 +187,5 @@ class RejectsFile:
             self._writer.writerow(self.header)
         self._writer.writerow([line, reason, *raw])
         self.count += 1
+        if len(self.sample) < SAMPLE:
+            self.sample.append((line, reason))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class ImportSummary:
     rejected: int = 0
     suppressed: int = 0
     rejects_path: Path | None = None
+    sample_rejects: list[tuple[int, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +68,7 @@ class ImportSummary:
             "rejected": self.rejected,
             "suppressed": self.suppressed,
             "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+            "sample_rejects": [{"line": n, "reason": r} for n, r in self.sample_rejects],
         }
 
 
@@ -127,6 +129,7 @@ def import_csv(
         if batch:
             _land(engine, batch, list_id, hasher, consent, summary, rejects, now)
     summary.rejects_path = target if rejects.count else None
+    summary.sample_rejects = rejects.sample
     with write_transaction(engine) as connection:
         record_action(
             connection,
@@ -260,8 +263,10 @@ def _land_batch(
             summary.unchanged += 1
 
     if to_insert:
-        inserted = connection.execute(
-            insert(subscribers).returning(subscribers.c.id, sort_by_parameter_order=True),
+        # executemany without RETURNING (ordered RETURNING makes SQLite insert row by row),
+        # then one SELECT for the new ids
+        connection.execute(
+            insert(subscribers),
             [
                 {
                     "public_id": new_public_id(),
@@ -277,8 +282,16 @@ def _land_batch(
                 }
                 for row in to_insert
             ],
-        ).scalars()
-        for row, sid in zip(to_insert, inserted, strict=True):
+        )
+        new_ids = dict(
+            connection.execute(
+                select(subscribers.c.email_key, subscribers.c.id).where(
+                    subscribers.c.email_key.in_([row.key for row in to_insert])
+                )
+            ).all()
+        )
+        for row in to_insert:
+            sid = new_ids[row.key]
             new_subscriptions.append(_subscription(sid, list_id, now))
             new_consents.append(consent_row(sid, list_id, consent, now))
             new_interests += [
