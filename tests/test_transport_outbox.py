@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from mailer.rendered import Email
 from mailer.transports.outbox import OutboxTransport
-from tests.plugins.sendgrid import make_outgoing
+from tests.plugins.sendgrid import make_email, make_outgoing
 
 
 def test_writes_one_eml_per_recipient(tmp_path: Path, transport_email: Email) -> None:
@@ -17,7 +18,7 @@ def test_writes_one_eml_per_recipient(tmp_path: Path, transport_email: Email) ->
     batch = make_outgoing(3)
     result = outbox.send_batch(transport_email, batch, custom_args={"campaign_id": "c7"})
     assert result.accepted == 3
-    assert sorted(p.name for p in (tmp_path / "c7").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "2025-06-research-news").iterdir()) == [
         "d0000000.eml",
         "d0000001.eml",
         "d0000002.eml",
@@ -50,15 +51,18 @@ def test_no_partial_files_left(tmp_path: Path, transport_email: Email) -> None:
     assert all(p.suffix == ".eml" for p in (tmp_path / "2025-06-research-news").iterdir())
 
 
-@pytest.mark.parametrize("campaign", ["../escape", "a/b", ".hidden", ""])
-def test_unsafe_folder_names_are_refused(
-    tmp_path: Path, transport_email: Email, campaign: str
-) -> None:
+@pytest.mark.parametrize("issue_id", ["../escape", "a/b", ".hidden", "/"])
+def test_unsafe_folder_names_are_refused(tmp_path: Path, issue_id: str) -> None:
     outbox = OutboxTransport(tmp_path)
-    with pytest.raises(ValueError):
-        outbox.send_batch(
-            transport_email, make_outgoing(1), custom_args={"campaign_id": campaign or "/"}
-        )
+    with pytest.raises(ValueError, match="not safe as a file name"):
+        outbox.send_batch(make_email(issue_id=issue_id), make_outgoing(1))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unsafe_delivery_ids_are_refused(tmp_path: Path, transport_email: Email) -> None:
+    bad = replace(make_outgoing(1)[0], delivery_id="../../etc/passwd")
+    with pytest.raises(ValueError, match="delivery id"):
+        OutboxTransport(tmp_path).send_batch(transport_email, [bad])
 
 
 def test_over_size_batch_is_refused(tmp_path: Path, transport_email: Email) -> None:
