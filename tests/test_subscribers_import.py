@@ -63,6 +63,7 @@ def test_reimporting_the_same_file_changes_nothing(engine: Engine, tmp_path: Pat
         "rejected": 0,
         "suppressed": 0,
         "rejects_path": None,
+        "sample_rejects": [],
     }
 
 
