@@ -271,3 +271,33 @@ def test_runs_as_a_subprocess_and_records_jsonl(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     assert [line["delivery_ids"] for line in lines] == [["d1"]]
     assert lines[0]["custom_args"] == {"campaign_id": "c1"}
+
+
+def test_subprocess_hold_marker_and_release_file(tmp_path: Path) -> None:
+    marker = tmp_path / "held.json"
+    root = Path(__file__).parent.parent
+    command = [
+        *(sys.executable, "-m", "tests.fakesendgrid", "--port", "0"),
+        *("--hold-marker", str(marker), "--faults", '{"script": ["ok"]}'),
+    ]
+    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            results: list[int] = []
+            sender = threading.Thread(target=lambda: results.append(post_json(url, minimal())[0]))
+            sender.start()
+            for _ in range(500):
+                if marker.exists():
+                    break
+                threading.Event().wait(0.01)
+            assert json.loads(marker.read_text())["delivery_ids"] == ["d1"]
+            assert results == []
+            marker.with_name("held.json.release").touch()
+            sender.join(10)
+            assert results == [202]
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            assert proc.stdout is not None
+            proc.stdout.close()

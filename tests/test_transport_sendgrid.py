@@ -263,3 +263,20 @@ def test_missing_key_is_a_configuration_error() -> None:
 
     with pytest.raises(TransportConfigError, match="SENDGRID_API_KEY is not set"):
         SendGridTransport(SendGridConfig(api_key=""))
+
+
+def test_one_transport_serves_several_threads_at_once(
+    sendgrid_transport: SendGridTransport, fake_sendgrid: FakeSendGrid, transport_email: Email
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [make_outgoing(50, start=n * 50) for n in range(12)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda b: sendgrid_transport.send_batch(transport_email, b), batches)
+        )
+    assert sum(result.accepted for result in results) == 600
+    expected = {item.delivery_id for batch in batches for item in batch}
+    accepted = fake_sendgrid.accepted_delivery_ids()
+    assert len(accepted) == 600
+    assert set(accepted) == expected
