@@ -153,6 +153,15 @@ def get_campaign(engine: Engine, issue_or_id: str | int) -> Campaign | None:
     return _campaign(row) if row else None
 
 
+def campaign_status(engine: Engine, campaign_id: int) -> str | None:
+    """Just the status (cheap: checked by every worker before each batch)."""
+    with read_connection(engine) as connection:
+        value = connection.execute(
+            select(campaigns.c.status).where(campaigns.c.id == campaign_id)
+        ).scalar()
+    return None if value is None else str(value)
+
+
 def list_campaigns(engine: Engine) -> list[Campaign]:
     with read_connection(engine) as connection:
         rows = connection.execute(select(campaigns).order_by(campaigns.c.id)).all()

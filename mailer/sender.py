@@ -40,6 +40,7 @@ from mailer.claims import (
 from mailer.errors import CampaignError, SendError
 from mailer.ledger import (
     Campaign,
+    campaign_status,
     delivery_ref,
     get_campaign,
     new_worker_id,
@@ -192,8 +193,7 @@ def send_campaign(
     def work() -> None:
         worker_id = new_worker_id()
         while not run.stop.is_set():
-            current = get_campaign(engine, campaign.id)
-            if current is None or current.status != SENDING:
+            if campaign_status(engine, campaign.id) != SENDING:
                 return
             batch = claim_batch(
                 engine,
