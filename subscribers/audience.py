@@ -68,7 +68,8 @@ def iter_audience(
             .select_from(_joined())
             # keyset on the subscription's column so the (list, status, subscriber) index
             # yields rows in order: no sort of the remaining audience per page
-            .where(*conditions, subscriptions.c.subscriber_id > after)
+            # (the same bound on subscribers.id keeps PostgreSQL's merge join from rescanning)
+            .where(*conditions, subscriptions.c.subscriber_id > after, subscribers.c.id > after)
             .order_by(subscriptions.c.subscriber_id)
             .limit(page_size)
         )

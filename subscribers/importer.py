@@ -263,31 +263,26 @@ def _land_batch(
             summary.unchanged += 1
 
     if to_insert:
-        # executemany without RETURNING (ordered RETURNING makes SQLite insert row by row),
-        # then one SELECT for the new ids
-        connection.execute(
-            insert(subscribers),
-            [
-                {
-                    "public_id": new_public_id(),
-                    "email": row.email,
-                    "email_key": row.key,
-                    "first_name": row.first_name,
-                    "last_name": row.last_name,
-                    "status": ACTIVE,
-                    "attributes": row.attributes,
-                    "created_at": now,
-                    "updated_at": now,
-                    "confirmed_at": now,
-                }
-                for row in to_insert
-            ],
-        )
-        new_ids = dict(
+        # unordered RETURNING lets SQLAlchemy send multi-row VALUES pages ("insertmanyvalues")
+        # on both backends; ordered RETURNING would make SQLite insert row by row
+        new_ids: dict[str, int] = dict(
             connection.execute(
-                select(subscribers.c.email_key, subscribers.c.id).where(
-                    subscribers.c.email_key.in_([row.key for row in to_insert])
-                )
+                insert(subscribers).returning(subscribers.c.email_key, subscribers.c.id),
+                [
+                    {
+                        "public_id": new_public_id(),
+                        "email": row.email,
+                        "email_key": row.key,
+                        "first_name": row.first_name,
+                        "last_name": row.last_name,
+                        "status": ACTIVE,
+                        "attributes": row.attributes,
+                        "created_at": now,
+                        "updated_at": now,
+                        "confirmed_at": now,
+                    }
+                    for row in to_insert
+                ],
             ).all()
         )
         for row in to_insert:
@@ -304,7 +299,8 @@ def _land_batch(
         (consents, new_consents),
     ):
         if rows:
-            connection.execute(insert(table), rows)
+            key = next(iter(table.primary_key.columns))
+            connection.execute(insert(table).returning(key), rows).all()
 
 
 def _subscription(subscriber_id: int, list_id: str, now: datetime) -> dict[str, Any]:
