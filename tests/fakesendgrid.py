@@ -20,7 +20,7 @@ injects faults from a seeded :class:`FaultPlan` or an explicit script:
 
 ``refuse`` is drawn before a connection arrives: the listener is closed at once (the OS then
 answers new connections with a reset, so the client sees "connection refused") and reopened on
-the same port. Closing a listener resets connections still waiting in its backlog, which a
+the same port ``refuse_seconds`` after the requests in flight have been answered. Closing a listener resets connections still waiting in its backlog, which a
 client sees as a reset after sending; with one client at a time the backlog is empty.
 
 ``hold_at=N`` holds request number N (1-based): the server writes ``hold_marker`` (if given)
@@ -403,6 +403,12 @@ class FakeSendGrid:
     def _accept_loop(self) -> None:
         while not self.closing.is_set():
             if self._reopen_at is not None:
+                with self._lock:
+                    busy = bool(self._connections)
+                if busy:  # the window starts once the requests in flight are answered
+                    self._reopen_at = time.monotonic() + self.plan.refuse_seconds
+                    self.closing.wait(0.002)
+                    continue
                 if self.closing.wait(max(0.0, self._reopen_at - time.monotonic())):
                     break
                 self._reopen()

@@ -23,7 +23,7 @@ FAST = RetryPolicy(
 def test_every_recipient_accepted_exactly_once_under_20_percent_faults(
     fake_sendgrid_factory: Callable[..., FakeSendGrid], transport_email: Email
 ) -> None:
-    plan = FaultPlan(seed=7, rate429=0.07, rate503=0.07, refuse=0.06, refuse_seconds=0.1)
+    plan = FaultPlan(seed=7, rate429=0.07, rate503=0.07, refuse=0.06, refuse_seconds=0.2)
     server = fake_sendgrid_factory(plan=plan)
     transport = sendgrid_transport_for(server)
     retries: list[str] = []
