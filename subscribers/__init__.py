@@ -1,6 +1,18 @@
 """Subscriber store: lists, interests, consent, import/export, tokens, audit log.
 
-This package sits below ``mailer`` and never imports it.
+This package sits below ``mailer`` and never imports it. Modules, one job each:
+
+``db``          URLs, engines (SQLite WAL + BEGIN IMMEDIATE, PostgreSQL/psycopg 3), migrations
+``models``      the tables (shared ``metadata``) and status names
+``records``     Subscriber / Consent values and read-only lookups
+``store``       opt-in, confirm, unsubscribe, bounce/complaint suppression, preferences
+``privacy``     forget (GDPR erasure), export_data (subject access), purge_pending
+``audience``    iter_audience / count_audience for the sender
+``csvrows``     reading an import CSV; ``importer`` landing it; ``exporter`` CSV out, counts
+``keys``        secret keys from the environment, keyed address hashes
+``tokens``      signed unsubscribe / preferences / confirm tokens
+``audit``       the append-only audit log
+``errors``      the exception tree
 """
 
 from __future__ import annotations
