@@ -20,8 +20,9 @@ injects faults from a seeded :class:`FaultPlan` or an explicit script:
 
 ``refuse`` is drawn before a connection arrives: the listener is closed at once (the OS then
 answers new connections with a reset, so the client sees "connection refused") and reopened on
-the same port ``refuse_seconds`` after the requests in flight have been answered. Closing a listener resets connections still waiting in its backlog, which a
-client sees as a reset after sending; with one client at a time the backlog is empty.
+the same port ``refuse_seconds`` after the requests in flight have been answered. Closing a
+listener resets connections still waiting in its backlog, which a client sees as a reset after
+sending (maybe accepted); with one client at a time the backlog is empty.
 
 ``hold_at=N`` holds request number N (1-based): the server writes ``hold_marker`` (if given)
 and sets :attr:`FakeSendGrid.held`, then waits until :meth:`FakeSendGrid.release` (or the
