@@ -49,7 +49,9 @@ def main() -> None:
         render_issue(load_issue(path, project), project)  # warm caches (templates compiled)
         total = median_ms(lambda p=path: render_issue(load_issue(p, project), project), args.runs)
         source, _ = render_mjml(load_issue(path, project), project)
-        mjml_ms = median_ms(lambda s=source: compile_mjml(s, templates=project.templates), args.runs)
+        mjml_ms = median_ms(
+            lambda s=source: compile_mjml(s, templates=project.templates), args.runs
+        )
         size = render_issue(load_issue(path, project), project).html_bytes / 1024
         print(f"{name:<28}{total:>16.2f}{mjml_ms:>14.2f}{size:>10.1f}")
 
@@ -59,9 +61,17 @@ def main() -> None:
         for _ in range(max(5, args.runs // 5)):
             start = time.perf_counter()
             subprocess.run(
-                [str(exe), "--project", str(ROOT), "build", "2026-12-secondary-research",
-                 "--out", out],
-                check=True, capture_output=True,
+                [
+                    str(exe),
+                    "--project",
+                    str(ROOT),
+                    "build",
+                    "2026-12-secondary-research",
+                    "--out",
+                    out,
+                ],
+                check=True,
+                capture_output=True,
             )
             walls.append((time.perf_counter() - start) * 1000)
     print(f"{'newsletter build (process)':<28}{statistics.median(walls):>16.1f} ms wall (median)")
