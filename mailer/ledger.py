@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mailer.ledger_tables import (
     CLAIMED,
@@ -173,29 +174,31 @@ def start_campaign(engine: Engine, email: Email, *, transport: str, now: datetim
 
     An existing campaign is returned unchanged: its frozen email, not ``email``, is what sends.
     """
-    with write_transaction(engine) as connection:
-        row = connection.execute(
-            select(campaigns).where(campaigns.c.issue_id == email.issue_id)
-        ).first()
-        if row is None:
-            connection.execute(
-                insert(campaigns).values(
-                    issue_id=email.issue_id,
-                    status=SENDING,
-                    list_id=email.list_id,
-                    interests=list(email.interests),
-                    subject=email.subject,
-                    email_json=email_to_json(email),
-                    transport=transport,
-                    recipients=0,
-                    auto_resume=False,
-                    created_at=now,
-                    updated_at=now,
+    chosen = select(campaigns).where(campaigns.c.issue_id == email.issue_id)
+    try:
+        with write_transaction(engine) as connection:
+            row = connection.execute(chosen).first()
+            if row is None:
+                connection.execute(
+                    insert(campaigns).values(
+                        issue_id=email.issue_id,
+                        status=SENDING,
+                        list_id=email.list_id,
+                        interests=list(email.interests),
+                        subject=email.subject,
+                        email_json=email_to_json(email),
+                        transport=transport,
+                        recipients=0,
+                        auto_resume=False,
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-            row = connection.execute(
-                select(campaigns).where(campaigns.c.issue_id == email.issue_id)
-            ).one()
+                row = connection.execute(chosen).one()
+    except IntegrityError:
+        # another worker created it between our read and our insert (PostgreSQL): use theirs
+        with read_connection(engine) as connection:
+            row = connection.execute(chosen).one()
     return _campaign(row)
 
 
