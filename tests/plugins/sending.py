@@ -1,0 +1,217 @@
+"""Fixtures for the sending pipeline: a populated list, links with a test key, a fake clock.
+
+``add_people(engine, n)`` bulk-inserts ``n`` active subscribers of one list (fast: one
+multi-row insert per table, no consent rows); ``people`` is its result for the standard list.
+``recipient_links`` signs with :data:`TEST_SECRET`; tests verify tokens with ``token_signer``.
+``cli_env`` sets the environment a ``newsletter send`` subprocess or CliRunner needs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from mailer.ledger import get_campaign, start_campaign
+from mailer.ledger_tables import deliveries
+from mailer.rendered import Email
+from mailer.sender import RecipientLinks, SendOptions
+from mailer.transports.retry import RetryPolicy
+from subscribers.db import read_connection, write_transaction
+from subscribers.models import ACTIVE, subscribers, subscriptions
+from subscribers.tokens import TokenSigner
+from tests.plugins.sendgrid import TEST_API_KEY, make_email
+
+TEST_SECRET = "test-only-secret-key-0123456789abcdef"
+BASE_URL = "https://news.example.org"
+LIST_ID = "research-news"
+START = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    public_id: str
+    email: str
+    first_name: str | None
+
+
+class FakeClock:
+    """A clock tests move by hand; ``tick`` is added on every reading (distinct timestamps)."""
+
+    def __init__(self, start: datetime = START, tick: timedelta = timedelta(0)) -> None:
+        self.now = start
+        self.tick = tick
+
+    def __call__(self) -> datetime:
+        value = self.now
+        self.now += self.tick
+        return value
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def add_people(
+    engine: Engine,
+    count: int,
+    *,
+    list_id: str = LIST_ID,
+    start: int = 0,
+    first_name: str | None = None,
+) -> list[Person]:
+    """``count`` active subscribers of ``list_id`` (``person<i>@example.org``), in id order."""
+    when = START - timedelta(days=30)
+    rows = [
+        {
+            "public_id": f"pub{i:07d}",
+            "email": f"person{i}@example.org",
+            "email_key": f"person{i}@example.org",
+            "first_name": first_name if first_name is not None else f"Name{i}",
+            "status": ACTIVE,
+            "attributes": {},
+            "created_at": when,
+            "updated_at": when,
+            "confirmed_at": when,
+        }
+        for i in range(start, start + count)
+    ]
+    with write_transaction(engine) as connection:
+        if rows:
+            connection.execute(insert(subscribers), rows)
+        found = connection.execute(
+            select(
+                subscribers.c.id,
+                subscribers.c.public_id,
+                subscribers.c.email,
+                subscribers.c.first_name,
+            )
+            .where(subscribers.c.public_id.in_([r["public_id"] for r in rows]))
+            .order_by(subscribers.c.id)
+        ).all()
+        if found:
+            connection.execute(
+                insert(subscriptions),
+                [
+                    {
+                        "subscriber_id": row.id,
+                        "list_id": list_id,
+                        "status": ACTIVE,
+                        "created_at": when,
+                        "updated_at": when,
+                    }
+                    for row in found
+                ],
+            )
+    return [Person(*row) for row in found]
+
+
+def delivery_rows(engine: Engine, campaign_id: int) -> list[Any]:
+    """Every delivery row of a campaign, in id order."""
+    with read_connection(engine) as connection:
+        return list(
+            connection.execute(
+                select(deliveries)
+                .where(deliveries.c.campaign_id == campaign_id)
+                .order_by(deliveries.c.id)
+            ).all()
+        )
+
+
+def open_test_campaign(engine: Engine, email: Email, now: datetime = START) -> Any:
+    """A fresh ``sending`` campaign for ``email`` (as ``newsletter send`` opens it)."""
+    start_campaign(engine, email, transport="sendgrid", now=now)
+    campaign = get_campaign(engine, email.issue_id)
+    assert campaign is not None
+    return campaign
+
+
+def fast_retry(seed: int = 1, **changes: Any) -> RetryPolicy:
+    """A retry policy whose waits are milliseconds, with seeded jitter."""
+    values: dict[str, Any] = {"scale": 0.001, "rng": random.Random(seed), "max_attempts": 12}
+    values.update(changes)
+    return RetryPolicy(**values)
+
+
+def fast_options(**changes: Any) -> SendOptions:
+    values: dict[str, Any] = {"retry": fast_retry()}
+    values.update(changes)
+    return SendOptions(**values)
+
+
+@pytest.fixture
+def token_signer() -> TokenSigner:
+    return TokenSigner([TEST_SECRET.encode()])
+
+
+@pytest.fixture
+def recipient_links(token_signer: TokenSigner) -> RecipientLinks:
+    return RecipientLinks(token_signer, BASE_URL)
+
+
+@pytest.fixture
+def sample_email() -> Email:
+    return make_email()
+
+
+@pytest.fixture
+def send_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def people(engine: Engine) -> list[Person]:
+    """Five active subscribers of the research-news list."""
+    return add_people(engine, 5)
+
+
+def cli_env(
+    db_url: str,
+    *,
+    server_url: str | None = None,
+    outbox: Path | None = None,
+    transport: str | None = None,
+) -> dict[str, str]:
+    """Environment variables for a ``newsletter send`` run against ``db_url``."""
+    env = {
+        "NEWSLETTER_DATABASE_URL": db_url,
+        "NEWSLETTER_SECRET_KEY": TEST_SECRET,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
+    if server_url is not None:
+        env.update(
+            NEWSLETTER_TRANSPORT=transport or "sendgrid",
+            SENDGRID_API_KEY=TEST_API_KEY,
+            SENDGRID_API_HOST=server_url,
+            SENDGRID_TIMEOUT="10",
+        )
+    elif transport is not None:
+        env["NEWSLETTER_TRANSPORT"] = transport
+    if outbox is not None:
+        env["NEWSLETTER_OUTBOX_DIR"] = str(outbox)
+    return env
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No sending-related variables from the outer environment leak into a CLI run."""
+    for name in (
+        "NEWSLETTER_TRANSPORT",
+        "NEWSLETTER_DATABASE_URL",
+        "NEWSLETTER_SECRET_KEY",
+        "NEWSLETTER_SECRET_KEY_PREVIOUS",
+        "NEWSLETTER_OUTBOX_DIR",
+        "NEWSLETTER_DEV_KEY",
+        "SENDGRID_API_KEY",
+        "SENDGRID_API_HOST",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    yield monkeypatch
