@@ -11,6 +11,10 @@ Routes so far::
     GET  /assets/site.css    the brand stylesheet
     GET  /media/{path}       images under newsletters/images/
     POST /webhooks/sendgrid  the signed Event Webhook
+    GET/POST /subscribe, GET /confirm/{token}, GET/POST /link      signup (mailer.web.signup)
+    GET/POST /u/{token}      unsubscribe, RFC 8058 one-click (mailer.web.unsubscribe)
+    GET/POST /p/{token}      the preference centre (mailer.web.preferences)
+    GET  /archive, /archive/{issue}, /feed.xml                    archive (mailer.web.archive)
     GET  /preview/…          the staff preview, only when NEWSLETTER_PREVIEW_PASSWORD is set
                              (HTTP Basic); ``create_preview_app`` serves it alone on 127.0.0.1
 """
@@ -18,8 +22,9 @@ Routes so far::
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
@@ -42,6 +47,7 @@ from mailer.web.security import (
     refuse_body,
     style_origin,
 )
+from mailer.web.supporters import SignupLimits, Supporters, supporter_routes
 from mailer.web.webhook import Clock, EventRecorder, sendgrid_webhook_endpoint
 
 WEBHOOK_PATH = "/webhooks/sendgrid"
@@ -59,6 +65,7 @@ class WebLimits:
     webhook_bytes: int = 5 * 1024 * 1024
     form_bytes: int = 64 * 1024
     webhook_window: timedelta = DEFAULT_WINDOW
+    signup: SignupLimits = field(default_factory=SignupLimits)
 
 
 async def healthz(request: Request) -> Response:
@@ -97,12 +104,31 @@ def create_app(
             name="sendgrid_webhook",
         ),
     ]
+    supporter_pages, supporters = supporter_routes(
+        project, pages, engine_url=engine_url, environ=env, clock=clock, limits=limits.signup
+    )
+    routes.extend(supporter_pages)
     password = env.get(PREVIEW_PASSWORD_ENV, "")
     if password:
         routes.extend(require_password(preview_routes(project.root, pages), password))
     app = _assemble(project, pages, routes, limits)
     app.state.engine_url = engine_url
+    app.state.supporters = supporters
+    app.router.lifespan_context = _closing(supporters)
     return app
+
+
+def _closing(
+    supporters: Supporters,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            supporters.close()
+
+    return lifespan
 
 
 def create_preview_app(project: Project, *, limits: WebLimits = WebLimits()) -> Starlette:

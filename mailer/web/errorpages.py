@@ -27,8 +27,16 @@ from mailer.errors import (
     WebhookConfigError,
     WebhookError,
 )
+from mailer.web.csrf import CsrfRejected
 from mailer.web.pages import Pages, plain_error_page
 from mailer.web.security import HeaderPolicy, security_headers
+from subscribers.errors import (
+    DatabaseError,
+    ExpiredToken,
+    InvalidToken,
+    MissingSecretKey,
+    SubscriberError,
+)
 
 log = logging.getLogger("mailer.web")
 
@@ -38,6 +46,7 @@ class Answer:
     status: int
     title: str
     message: str
+    link: tuple[str, str] | None = None  # (href, text): where to go next, on the HTML page
 
 
 # Most specific class first; the first class the error is an instance of wins.
@@ -49,7 +58,35 @@ ERROR_ANSWERS: dict[type[Exception], Answer] = {
         503, "Not ready", "This service is not configured yet. Please try again later."
     ),
     WebhookError: Answer(400, "Bad request", "The request was refused."),
+    CsrfRejected: Answer(
+        403,
+        "Please try again",
+        "This form has expired or was sent from another site, so nothing was changed. Please "
+        "reload the page and send it again (cookies must be allowed for this site).",
+    ),
     MailerError: Answer(
+        500, "Something went wrong", "Sorry, something went wrong on our side. Please try later."
+    ),
+    ExpiredToken: Answer(
+        400,
+        "This link has expired",
+        "Confirmation links last 7 days. Ask for a new one and we will email it to you.",
+        ("/link", "Email me a new link"),
+    ),
+    InvalidToken: Answer(
+        400,
+        "This link is not valid",
+        "Sorry, we could not read this link, so nothing was changed. It may have been cut "
+        "short by your email program: try copying the whole link, or ask for a new one.",
+        ("/link", "Email me a new link"),
+    ),
+    MissingSecretKey: Answer(
+        503, "Not ready", "This service is not configured yet. Please try again later."
+    ),
+    DatabaseError: Answer(
+        503, "Not available", "Sorry, this service is unavailable. Please try again later."
+    ),
+    SubscriberError: Answer(
         500, "Something went wrong", "Sorry, something went wrong on our side. Please try later."
     ),
 }
@@ -106,6 +143,7 @@ class ErrorPages:
         return {
             HTTPException: self.handle,
             MailerError: self.handle,
+            SubscriberError: self.handle,
             Exception: self.handle_crash,
         }
 
@@ -138,6 +176,7 @@ class ErrorPages:
             "title": answer.title,
             "message": answer.message,
             "detail": detail,
+            "link": answer.link,
         }
         try:
             return self.pages.render(

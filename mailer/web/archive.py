@@ -1,0 +1,122 @@
+"""The web archive: ``/archive``, ``/archive/{issue}`` and the Atom feed ``/feed.xml``.
+
+Only campaigns the ledger holds as ``sent`` appear. ``/archive/{issue}`` is the
+view-in-browser link: the campaign's frozen HTML with the substitution tags filled with
+neutral values (first name "friend"; unsubscribe and preferences links go to ``/link``, where
+anyone can ask for their own link by email), so it carries no personal data. That HTML is the
+email's own document with its inline styles, so it gets its own content security policy:
+inline styles and https images allowed, no scripts, forms or framing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from mailer.ledger import Campaign, get_campaign, list_campaigns
+from mailer.ledger_tables import SENT
+from mailer.rendered import personalise, substitutions
+from mailer.web.supporters import Supporters
+
+NEUTRAL_LINK = "/link"
+
+ARCHIVE_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'unsafe-inline' https:",
+        "img-src 'self' https: data:",
+        "font-src https:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def sent_campaigns(supporters: Supporters) -> list[Campaign]:
+    """Sent campaigns, newest first."""
+    sent = [c for c in list_campaigns(supporters.engine) if c.status == SENT]
+    return sorted(sent, key=_when, reverse=True)
+
+
+def _when(campaign: Campaign) -> datetime:
+    return campaign.finished_at or campaign.created_at
+
+
+def web_version(campaign: Campaign) -> str:
+    """The frozen HTML with neutral values in place of every per-recipient tag."""
+    values = substitutions(None, NEUTRAL_LINK, NEUTRAL_LINK)
+    return personalise(campaign.email.html, values)
+
+
+def atom_feed(supporters: Supporters, campaigns: list[Campaign]) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    settings = supporters.settings
+    archive = supporters.url("/archive")
+    feed = FeedGenerator()
+    feed.id(archive)
+    feed.title(f"Research news from {settings.organisation.name}")
+    feed.author({"name": settings.organisation.name})
+    feed.link(href=archive, rel="alternate")
+    feed.link(href=supporters.url("/feed.xml"), rel="self")
+    feed.language(settings.language)
+    if campaigns:
+        feed.updated(_when(campaigns[0]))
+    for campaign in reversed(campaigns):  # feedgen lists the last added first
+        email = campaign.email
+        url = supporters.url(f"/archive/{campaign.issue_id}")
+        entry = feed.add_entry()
+        entry.id(url)
+        entry.title(email.subject)
+        entry.link(href=url, rel="alternate")
+        entry.updated(_when(campaign))
+        entry.published(_when(campaign))
+        if email.preheader:
+            entry.summary(email.preheader)
+    data: bytes = feed.atom_str(pretty=True)
+    return data
+
+
+def archive_routes(supporters: Supporters) -> list[Route]:
+    async def archive_index(request: Request) -> Response:
+        campaigns = await run_in_threadpool(sent_campaigns, supporters)
+        issues = [
+            {"issue_id": c.issue_id, "subject": c.subject, "date": _when(c).date()}
+            for c in campaigns
+        ]
+        return supporters.pages.render(request, "archive.html.j2", {"issues": issues})
+
+    async def archive_issue(request: Request) -> Response:
+        issue_id = request.path_params["issue"]
+        if len(issue_id) > 128:
+            raise HTTPException(404)
+        campaign = await run_in_threadpool(get_campaign, supporters.engine, issue_id)
+        if campaign is None or campaign.status != SENT:
+            raise HTTPException(404)
+        return HTMLResponse(
+            web_version(campaign),
+            headers={
+                "Content-Security-Policy": ARCHIVE_CSP,
+                "Cache-Control": "public, max-age=300",
+            },
+        )
+
+    async def feed(request: Request) -> Response:
+        campaigns = await run_in_threadpool(sent_campaigns, supporters)
+        return Response(
+            atom_feed(supporters, campaigns),
+            media_type="application/atom+xml; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    return [
+        Route("/archive", archive_index, methods=["GET", "HEAD"], name="archive"),
+        Route("/archive/{issue}", archive_issue, methods=["GET", "HEAD"], name="archive_issue"),
+        Route("/feed.xml", feed, methods=["GET", "HEAD"], name="feed"),
+    ]

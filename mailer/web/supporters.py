@@ -1,0 +1,258 @@
+"""What the supporter pages share: the store, the signer, the forms' CSRF guard, rate limits.
+
+:class:`Supporters` is built once per app by :func:`supporter_routes` and handed to the
+endpoint factories of :mod:`mailer.web.signup`, :mod:`mailer.web.unsubscribe`,
+:mod:`mailer.web.preferences` and :mod:`mailer.web.archive`. The database engine and the keys
+are made on first use, so the app starts (and its other pages work) without a database or
+``NEWSLETTER_SECRET_KEY``; a supporter page then answers 503 (see ``errorpages``).
+
+The audit log names the web request: ``web:<action> ip=<client address>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from mailer.settings import Project
+from mailer.transports import Transport, transport_from_env
+from mailer.web.csrf import FIELD, CsrfGuard, set_cookie
+from mailer.web.notices import Notice, Notices
+from mailer.web.pages import Pages
+from mailer.web.ratelimit import RateLimiter
+from subscribers.errors import InvalidToken
+from subscribers.keys import AddressHasher, keys_from_env
+from subscribers.store import Subscriber, get_by_public_id
+from subscribers.tokens import Purpose, TokenClaims, TokenSigner
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+log = logging.getLogger("mailer.web")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class SignupLimits:
+    """Rate limits on the forms that send email."""
+
+    per_ip: int = 10  # form posts per client IP per window (then 429)
+    per_address: int = 3  # emails to one address per window (then silently none)
+    window: timedelta = timedelta(hours=1)
+
+
+class Supporters:
+    """The services behind the supporter pages; one per app, shared by its endpoints."""
+
+    def __init__(
+        self,
+        project: Project,
+        pages: Pages,
+        *,
+        engine_url: str | None,
+        environ: Mapping[str, str],
+        clock: Clock,
+        limits: SignupLimits = SignupLimits(),
+        transport_factory: Callable[[], Transport] | None = None,
+    ) -> None:
+        self.project = project
+        self.settings = project.settings
+        self.pages = pages
+        self.clock = clock
+        self.environ = environ
+        self.engine_url = engine_url
+        self.ip_limiter = RateLimiter(limits.per_ip, limits.window, clock)
+        self.address_limiter = RateLimiter(limits.per_address, limits.window, clock)
+        factory = transport_factory or (
+            lambda: transport_from_env(environ, project, interactive=True)
+        )
+        self.notices = Notices(pages, project, factory)
+        self._engine: Engine | None = None
+        self._keys: tuple[bytes, ...] | None = None
+        self._lock = threading.Lock()
+
+    # --- lazily made parts -------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                from subscribers.db import database_url, get_engine
+
+                url = self.engine_url or database_url(self.project.root, self.environ)
+                self._engine = get_engine(url)
+            return self._engine
+
+    def _secret_keys(self) -> tuple[bytes, ...]:
+        if self._keys is None:
+            self._keys = keys_from_env(self.environ)  # MissingSecretKey → 503
+        return self._keys
+
+    @property
+    def signer(self) -> TokenSigner:
+        return TokenSigner(self._secret_keys())
+
+    @property
+    def hasher(self) -> AddressHasher:
+        return AddressHasher(self._secret_keys())
+
+    @property
+    def csrf(self) -> CsrfGuard:
+        return CsrfGuard(self._secret_keys()[0])
+
+    def close(self) -> None:
+        """Dispose of the database engine (at shutdown, or after a test)."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    # --- links and tokens --------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.settings.base_url}{path}"
+
+    def token_path(self, purpose: Purpose, public_id: str, list_id: str | None = None) -> str:
+        """``/u/…``, ``/p/…`` or ``/confirm/…`` with a fresh token (for links on our pages)."""
+        prefix = {"unsubscribe": "/u/", "preferences": "/p/", "confirm": "/confirm/"}[purpose]
+        return prefix + self.signer.sign(purpose, public_id, list_id, issued_at=self.clock())
+
+    def link(self, purpose: Purpose, public_id: str, list_id: str | None = None) -> str:
+        """The absolute link under the public ``base_url`` (for emails)."""
+        return self.url(self.token_path(purpose, public_id, list_id))
+
+    def verify(self, token: str, purpose: Purpose) -> TokenClaims:
+        if len(token) > 200 or not token.isascii():
+            raise InvalidToken("malformed token")
+        return self.signer.verify(token, purpose, now=self.clock())
+
+    def subscriber_for(self, claims: TokenClaims) -> Subscriber | None:
+        return get_by_public_id(self.engine, claims.public_id)
+
+    def notice(
+        self,
+        kind: str,
+        subscriber: Subscriber,
+        list_id: str,
+        list_names: tuple[str, ...] = (),
+    ) -> Notice:
+        assert subscriber.email is not None
+        return Notice(
+            kind=kind,  # type: ignore[arg-type]
+            to_email=subscriber.email,
+            first_name=subscriber.first_name,
+            list_id=list_id,
+            unsubscribe_url=self.link("unsubscribe", subscriber.public_id, list_id),
+            preferences_url=self.link("preferences", subscriber.public_id),
+            action_url=self.link("confirm", subscriber.public_id) if kind == "confirm" else None,
+            list_names=list_names,
+        )
+
+    def send_notice(self, notice: Notice) -> bool:
+        """Send unless this address had its share of emails this hour; never raises."""
+        if self.address_limiter.hit(notice.to_email.lower()) is not None:
+            log.warning("notice %s not sent: address rate limit", notice.kind)
+            return False
+        try:
+            self.notices.send(notice)
+        except Exception:
+            log.exception("could not send the %s notice", notice.kind)
+            return False
+        return True
+
+    def list_name(self, list_id: str) -> str:
+        for item in self.settings.lists:
+            if item.id == list_id:
+                return item.name
+        return list_id
+
+    # --- forms -------------------------------------------------------------------------------
+
+    def form_page(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, object],
+        *,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        """A page holding a CSRF-protected form (sets the cookie when it is new)."""
+        guard = self.csrf
+        cookie, new = guard.cookie_for(request)
+        full = {"csrf_field": FIELD, "csrf_token": guard.field_for(cookie, request.url.path)}
+        response = self.pages.render(
+            request,
+            template,
+            {**full, **context},
+            status_code=status_code,
+            headers={"Cache-Control": "no-store"},
+        )
+        if new:
+            set_cookie(response, request, cookie)
+        return response
+
+    def page(
+        self, request: Request, template: str, context: Mapping[str, object], status_code: int = 200
+    ) -> HTMLResponse:
+        return self.pages.render(
+            request,
+            template,
+            context,
+            status_code=status_code,
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def client_ip(request: Request) -> str:
+    """The client's address as uvicorn reports it (proxy headers only from trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+def who(action: str, request: Request) -> str:
+    return f"web:{action} ip={client_ip(request)}"[:200]
+
+
+def text_field(form: FormData, name: str, limit: int = 320) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def choices(form: FormData, name: str) -> list[str]:
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+def supporter_routes(
+    project: Project,
+    pages: Pages,
+    *,
+    engine_url: str | None,
+    environ: Mapping[str, str],
+    clock: Clock,
+    limits: SignupLimits = SignupLimits(),
+) -> tuple[list[Route], Supporters]:
+    """The routes of the supporter pages and archive, and the services they share."""
+    from mailer.web.archive import archive_routes
+    from mailer.web.preferences import preferences_routes
+    from mailer.web.signup import signup_routes
+    from mailer.web.unsubscribe import unsubscribe_routes
+
+    supporters = Supporters(
+        project, pages, engine_url=engine_url, environ=environ, clock=clock, limits=limits
+    )
+    routes = [
+        *signup_routes(supporters),
+        *unsubscribe_routes(supporters),
+        *preferences_routes(supporters),
+        *archive_routes(supporters),
+    ]
+    return routes, supporters
