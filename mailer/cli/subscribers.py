@@ -359,3 +359,38 @@ def export_data_command(ctx: click.Context, email: str, output: Path | None) -> 
     else:
         output.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+_UNITS = {"d": 86400, "h": 3600, "w": 7 * 86400}
+
+
+def _duration(value: str) -> Any:
+    """``30d``, ``12h`` or ``2w`` as a timedelta; anything else is a usage error."""
+    from datetime import timedelta
+
+    text = value.strip().lower()
+    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+        raise click.BadParameter(f"{value!r} is not a duration like 30d, 12h or 2w")
+    return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
+
+
+@subscribers.command("purge-pending")
+@click.option(
+    "--older-than",
+    default="30d",
+    show_default=True,
+    help="Remove signups not confirmed within this long (e.g. 30d, 12h, 2w).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def purge_pending_command(ctx: click.Context, older_than: str, as_json: bool) -> None:
+    """Delete signups that were never confirmed (double opt-in), with their consent records."""
+    from subscribers.privacy import purge_pending
+
+    age = _duration(older_than)
+    with store_errors(), open_store(ctx) as (_settings, engine):
+        removed = purge_pending(engine, age, who=_who())
+    if as_json:
+        _print_json({"purged": removed, "older_than_seconds": int(age.total_seconds())})
+    else:
+        click.echo(f"purged {removed} unconfirmed signup(s) older than {older_than}")
