@@ -29,7 +29,15 @@ from mailer.ledger import (
     start_campaign,
 )
 from mailer.ledger_tables import PAUSED, SENDING
-from mailer.rendered import Email, substitutions
+from mailer.rendered import (
+    DEFAULT_FIRST_NAME,
+    FIRST_NAME_HTML,
+    FIRST_NAME_TEXT,
+    PREFERENCES_URL,
+    UNSUBSCRIBE_URL,
+    Email,
+    substitutions,
+)
 from mailer.sender import RecipientLinks, SendOptions, SendReport, send_campaign
 from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
@@ -284,7 +292,26 @@ def dry_run(
     }
 
 
+def _redact(item: Outgoing) -> Outgoing:
+    """No address, name or token of a real person in what a dry run prints."""
+    values = dict(item.substitutions)
+    for tag in (FIRST_NAME_HTML, FIRST_NAME_TEXT):
+        if values.get(tag) not in (None, DEFAULT_FIRST_NAME):
+            values[tag] = "Redacted"
+    for tag in (UNSUBSCRIBE_URL, PREFERENCES_URL):
+        if tag in values:
+            values[tag] = values[tag].rsplit("/", 1)[0] + "/REDACTED"
+    return replace(
+        item,
+        to_email="redacted@example.invalid",
+        to_name="Redacted" if item.to_name else None,
+        substitutions=values,
+        unsubscribe_url=item.unsubscribe_url.rsplit("/", 1)[0] + "/REDACTED",
+    )
+
+
 def _redacted_payload(email: Email, transport: Transport, outgoing: list[Outgoing]) -> Any:
+    outgoing = [_redact(o) for o in outgoing]
     if transport.name == "sendgrid":
         from mailer.transports.sendgrid import SendGridConfig, build_request_body
 
@@ -295,13 +322,7 @@ def _redacted_payload(email: Email, transport: Transport, outgoing: list[Outgoin
                 {"to": o.to_email, "substitutions": dict(o.substitutions)} for o in outgoing
             ]
         }
-    text = json.dumps(body)
-    for o in outgoing:
-        text = text.replace(o.to_email, "redacted@example.invalid")
-        for value in o.substitutions.values():
-            if "/u/" in value or "/p/" in value:
-                text = text.replace(value, value.rsplit("/", 1)[0] + "/REDACTED")
-    data = json.loads(text)
+    data = json.loads(json.dumps(body))
     for part in data.get("content", []):
         part["value"] = part["value"][:200] + "…"
     return data

@@ -85,9 +85,14 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
 def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
     """One campaign (id or issue id): counts, unknown batches, test sends."""
     from mailer.claims import delivery_counts, expire_leases, unknown_batches
-    from mailer.ledger import test_send_history
+    from mailer.ledger import get_campaign, test_send_history
 
     with open_engine(project_dir(ctx)) as engine:
+        if not campaign.isdigit() and get_campaign(engine, campaign) is None:
+            tests = test_send_history(engine, campaign)
+            if tests:  # only test or sandbox sends so far: the campaign has not started
+                _show_tests_only(campaign, tests, as_json)
+                return
         found = _find(engine, campaign)
         expire_leases(engine, found.id, now=_now())
         data = _summary(found, delivery_counts(engine, found.id))
@@ -132,6 +137,18 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
             ("mode", "recipients", "transport", "at"),
             [(t["mode"], t["recipients"], t["transport"], t["at"]) for t in data["test_sends"]],
         )
+
+
+def _show_tests_only(issue_id: str, tests: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json({"issue_id": issue_id, "status": None, "test_sends": tests})
+        return
+    click.echo(f"{issue_id}: no campaign yet (nothing sent for real)")
+    print_table(
+        "Test and sandbox sends (not part of the campaign)",
+        ("mode", "recipients", "transport", "at"),
+        [(t["mode"], t["recipients"], t["transport"], t["at"]) for t in tests],
+    )
 
 
 def _move(

@@ -215,3 +215,36 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     ):
         monkeypatch.delenv(name, raising=False)
     yield monkeypatch
+
+
+SAMPLE_ISSUE = "2026-12-secondary-research"
+
+
+def write_issue(
+    project: Path,
+    issue_id: str,
+    *,
+    status: str = "ready",
+    send_at: datetime | str | None = None,
+    subject: str | None = None,
+    embargo_until: datetime | None = None,
+    list_id: str = LIST_ID,
+) -> Path:
+    """Write ``newsletters/<issue_id>.yaml`` from the sample digest with these fields changed."""
+    import yaml
+
+    data = yaml.safe_load((project / "newsletters" / f"{SAMPLE_ISSUE}.yaml").read_text())
+    data["id"] = issue_id
+    data["status"] = status
+    data["audience"] = {"list": list_id}
+    if subject is not None:
+        data["subject"] = subject
+    if send_at is None:
+        data.pop("send_at", None)
+    else:
+        data["send_at"] = send_at if isinstance(send_at, str) else send_at.isoformat()
+    if embargo_until is not None:
+        data["stories"][0]["embargo_until"] = embargo_until.isoformat()
+    path = project / "newsletters" / f"{issue_id}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
