@@ -60,7 +60,10 @@ def get_engine(url: str, *, auto_migrate: bool = True, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url, **kwargs)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        # no server-side prepared statements: a generic plan for a 1,000-item IN list makes
+        # PostgreSQL scan the table once per item (and PgBouncer cannot share them anyway)
+        connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     else:
         raise DatabaseError(f"unsupported database {parsed.get_backend_name()!r}")
     if auto_migrate and is_sqlite(engine):

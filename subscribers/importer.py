@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from subscribers.audit import record_action
+from subscribers.bulk import insert_rows
 from subscribers.csvrows import (
     ParsedRow,
     RejectsFile,
@@ -263,11 +264,10 @@ def _land_batch(
             summary.unchanged += 1
 
     if to_insert:
-        # unordered RETURNING lets SQLAlchemy send multi-row VALUES pages ("insertmanyvalues")
-        # on both backends; ordered RETURNING would make SQLite insert row by row
         new_ids: dict[str, int] = dict(
-            connection.execute(
-                insert(subscribers).returning(subscribers.c.email_key, subscribers.c.id),
+            insert_rows(
+                connection,
+                subscribers,
                 [
                     {
                         "public_id": new_public_id(),
@@ -283,7 +283,8 @@ def _land_batch(
                     }
                     for row in to_insert
                 ],
-            ).all()
+                returning=("email_key", "id"),
+            )
         )
         for row in to_insert:
             sid = new_ids[row.key]
@@ -299,8 +300,7 @@ def _land_batch(
         (consents, new_consents),
     ):
         if rows:
-            key = next(iter(table.primary_key.columns))
-            connection.execute(insert(table).returning(key), rows).all()
+            insert_rows(connection, table, rows)
 
 
 def _subscription(subscriber_id: int, list_id: str, now: datetime) -> dict[str, Any]:
