@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "subscribers": "subscribers:subscribers",
     "send": "sending:send",
     "campaigns": "campaigns:campaigns",
-    "report": "campaigns:report",
+    "report": "report:report",
     "serve": "web:serve",
     "preview": "web:preview",
     "quickstart": "quickstart:quickstart",

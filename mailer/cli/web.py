@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mailer.cli.common import project_dir, user_errors
+from mailer.cli.common import open_engine, project_dir, user_errors
 
 
 @click.command()
@@ -20,16 +20,22 @@ from mailer.cli.common import project_dir, user_errors
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app: supporter pages, the SendGrid event webhook and media.
 
-    The webhook verifies requests with SENDGRID_WEBHOOK_PUBLIC_KEY from the environment.
+    The webhook verifies requests with SENDGRID_WEBHOOK_PUBLIC_KEY from the environment and
+    records the events in the project's database (see `newsletter report`).
     """
     import uvicorn
 
+    from mailer.event_store import DatabaseRecorder
     from mailer.settings import load_project
     from mailer.web import create_app
 
+    root = project_dir(ctx)
     with user_errors():
-        app = create_app(load_project(project_dir(ctx)))
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+        project = load_project(root)
+    with open_engine(root) as engine:
+        with user_errors():
+            app = create_app(project, recorder=DatabaseRecorder(engine))
+        uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
 
 
 @click.command()
