@@ -54,10 +54,11 @@ def sent_campaign(
     issue_id: str = "2026-12-research-news",
     start: int = 0,
     outcome: str = ACCEPTED,
+    list_id: str = LIST_ID,
 ) -> SentCampaign:
     """A ``sending`` campaign whose ``count`` deliveries are all ``outcome``."""
-    people = add_people(engine, count, start=start)
-    opened = open_test_campaign(engine, make_email(issue_id=issue_id), now=NOW)
+    people = add_people(engine, count, start=start, list_id=list_id)
+    opened = open_test_campaign(engine, make_email(issue_id=issue_id, list_id=list_id), now=NOW)
     snapshot_audience(engine, opened, now=NOW)
     batch = claim_batch(
         engine, opened.id, worker_id="test:1:w", size=count, lease=timedelta(minutes=5), now=NOW
