@@ -228,6 +228,17 @@ def expire_leases(
     return int(result.rowcount)
 
 
+def queued_left(engine: Engine, campaign_id: int) -> bool:
+    """Whether any delivery is still queued (locked rows included, unlike a claim)."""
+    with read_connection(engine) as connection:
+        found = connection.execute(
+            select(deliveries.c.id)
+            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == QUEUED)
+            .limit(1)
+        ).first()
+    return found is not None
+
+
 def delivery_counts(engine: Engine, campaign_id: int) -> dict[str, int]:
     """Deliveries per state (every state present, zero when none)."""
     with read_connection(engine) as connection:

@@ -34,6 +34,7 @@ from mailer.claims import (
     delivery_counts,
     expire_leases,
     finish_if_done,
+    queued_left,
     settle_batch,
     unknown_batches,
 )
@@ -68,6 +69,8 @@ from mailer.transports.retry import RetryPolicy, send_with_retry
 from subscribers.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
+CLAIM_RETRIES = 200  # × CLAIM_RETRY_WAIT: how long to wait for rows another worker is claiming
+CLAIM_RETRY_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ def send_campaign(
 
     def work() -> None:
         worker_id = new_worker_id()
+        misses = 0
         while not run.stop.is_set():
             if campaign_status(engine, campaign.id) != SENDING:
                 return
@@ -204,7 +208,14 @@ def send_campaign(
                 now=clock(),
             )
             if batch is None:
-                return
+                # On PostgreSQL a claim skips rows another worker is claiming at this moment
+                # (SKIP LOCKED): stop only when nothing is queued at all.
+                misses += 1
+                if misses > CLAIM_RETRIES or not queued_left(engine, campaign.id):
+                    return
+                sleep(CLAIM_RETRY_WAIT)
+                continue
+            misses = 0
             if progress and batch.suppressed:
                 progress(batch.suppressed)
             if not batch.recipients:

@@ -2,7 +2,7 @@
 
 Exit status, for people and schedulers:
 
-  0  sent (or nothing was due)
+  0  sent (or nothing was due, or another worker holds the last batches and finishes it)
   1  refused before sending anything: check errors, embargo, no transport, no key, said no
   2  a campaign did not finish: paused (the next run resumes it), failed, or stopped
   3  finished, but some deliveries are ``unknown``: see ``newsletter campaigns show``
@@ -342,10 +342,19 @@ def _short(value: Any) -> str:
     return text if len(text) < 60 else text[:57] + "…"
 
 
+def _others_finishing(report: SendReport) -> bool:
+    """Nothing left to claim, but another live worker still holds batches (it finishes)."""
+    return (
+        report.status == "sending"
+        and not report.counts.get("queued")
+        and bool(report.counts.get("claimed"))
+    )
+
+
 def _finish(reports: list[SendReport], as_json: bool, exit_now: bool = True) -> int:
     code = 0
     for report in reports:
-        if report.status != "sent":
+        if report.status != "sent" and not _others_finishing(report):
             code = max(code, EXIT_UNFINISHED)
         elif report.counts.get("unknown"):
             code = max(code, EXIT_UNKNOWN)
@@ -366,6 +375,12 @@ def _finish(reports: list[SendReport], as_json: bool, exit_now: bool = True) -> 
             print_table(f"Campaign {r.issue_id}", ("", ""), rows)
             if r.reason:
                 click.echo(f"{r.issue_id}: {r.reason}", err=True)
+            if _others_finishing(r):
+                click.echo(
+                    f"{r.issue_id}: {r.counts['claimed']} deliveries are in flight with another "
+                    "worker, which finishes the campaign",
+                    err=True,
+                )
             if r.counts.get("unknown"):
                 click.echo(
                     f"{r.issue_id}: {r.counts['unknown']} deliveries have an unknown "
