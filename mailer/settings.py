@@ -138,8 +138,7 @@ def load_settings(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsError(
-            f"{path}: no settings file; run commands from the project directory "
-            "or pass --project"
+            f"{path}: no settings file; run commands from the project directory or pass --project"
         ) from None
     located = load_yaml(text, str(path))
     problems = list(located.problems)
