@@ -60,10 +60,10 @@ def test_older_than_and_json(engine: Engine, db_url: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("value", ["30", "d", "-3d", "3y", "thirty days"])
-def test_bad_durations_are_a_usage_error(
-    engine: Engine, db_url: str, tmp_path: Path, value: str
-) -> None:
-    result = _run(tmp_path, db_url, "--older-than", value)
+def test_bad_durations_are_a_usage_error(tmp_path: Path, value: str) -> None:
+    never_opened = f"sqlite:///{tmp_path / 'absent.db'}"
+    result = _run(tmp_path, never_opened, "--older-than", value)
     assert result.exit_code == 2
     assert "is not a duration like 30d" in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "absent.db").exists()

@@ -107,6 +107,7 @@ def test_tampered_choices_are_refused(site: Site, data: dict[str, object]) -> No
     assert _now(site).first_name == "Ada"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize("problem", ["no-field", "wrong-field", "no-cookie", "other-token"])
 def test_csrf_missing_or_wrong_is_refused(site: Site, problem: str) -> None:
     subscriber = _reader(site)
@@ -135,6 +136,7 @@ def test_csrf_cookie_is_reused_across_pages(site: Site) -> None:
     assert "set-cookie" not in second.headers
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize("kind", ["tampered", "unsubscribe-token", "confirm-token", "malformed"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_bad_tokens_get_a_friendly_400(site: Site, kind: str, method: str) -> None:

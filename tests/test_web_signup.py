@@ -131,6 +131,7 @@ def _token(site: Site, kind: str) -> str:
     return {"malformed": "not-a-token", "dots": "c1.x.y.z.w", "long": "a" * 500}[kind]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize(
     ("kind", "title"),
     [
@@ -191,6 +192,7 @@ def test_honeypot_gets_the_same_answer_and_nothing_happens(site: Site) -> None:
     assert site.messages() == []
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -217,6 +219,7 @@ def test_invalid_signup_shows_the_error_and_stores_nothing(
     assert site.messages() == []
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize("problem", ["no-field", "wrong-field", "no-cookie", "other-path"])
 @pytest.mark.parametrize("path", ["/subscribe", "/link"])
 def test_forms_refuse_a_missing_or_wrong_csrf_token(site: Site, problem: str, path: str) -> None:

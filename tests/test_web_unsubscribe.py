@@ -158,6 +158,7 @@ BAD_KINDS = [
 ]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the path is DB-agnostic
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("kind", BAD_KINDS)
 def test_bad_tokens_get_a_friendly_400_and_change_nothing(
