@@ -26,7 +26,7 @@ from starlette.routing import Route
 from mailer.settings import Project
 from mailer.transports import Transport, transport_from_env
 from mailer.web.csrf import FIELD, CsrfGuard, set_cookie
-from mailer.web.notices import Notice, Notices
+from mailer.web.notices import Notice, NoticeKind, Notices
 from mailer.web.pages import Pages
 from mailer.web.ratelimit import RateLimiter
 from subscribers.errors import InvalidToken
@@ -141,14 +141,14 @@ class Supporters:
 
     def notice(
         self,
-        kind: str,
+        kind: NoticeKind,
         subscriber: Subscriber,
         list_id: str,
         list_names: tuple[str, ...] = (),
     ) -> Notice:
         assert subscriber.email is not None
         return Notice(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             to_email=subscriber.email,
             first_name=subscriber.first_name,
             list_id=list_id,
