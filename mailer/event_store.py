@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 
 from mailer.event_alerts import PauseRules, check_campaigns
 from mailer.event_effects import apply_effects, chunked
@@ -82,6 +82,8 @@ def record_events(
     rules: PauseRules = PauseRules(),
 ) -> RecordSummary:
     """Store ``events`` once each and apply the effects of those not seen before."""
+    if now.tzinfo is None:
+        raise ValueError("record_events needs an aware datetime for now")
     unique: dict[str, Event] = {}
     for event in events:
         unique.setdefault(event.sg_event_id[:100], event)
@@ -228,13 +230,35 @@ def _row(key: str, event: Event, context: _Context, now: datetime) -> dict[str, 
 
 def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
     """Insert the rows not stored yet; the ``sg_event_id`` of those inserted."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    values = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
+    if not is_sqlite(connection):
+        return _insert_new_postgresql(connection, values)
+    from sqlalchemy.dialects import sqlite
 
-    dialect = sqlite if is_sqlite(connection) else postgresql
     statement = (
-        dialect.insert(events_table)
+        sqlite.insert(events_table)
         .on_conflict_do_nothing(index_elements=["sg_event_id"])
         .returning(events_table.c.sg_event_id)
     )
-    values = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
     return set(connection.execute(statement, values).scalars())
+
+
+_PG_ARRAYS = {
+    "campaign_id": "integer[]",
+    "subscriber_id": "integer[]",
+    "occurred_at": "timestamptz[]",
+    "received_at": "timestamptz[]",
+}
+
+
+def _insert_new_postgresql(connection: Connection, values: list[dict[str, Any]]) -> set[str]:
+    """One ``INSERT … SELECT FROM unnest(arrays)``: a short statement with one array per
+    column, instead of a multi-row VALUES list that the driver must parse for every batch."""
+    names = [column.name for column in events_table.columns if column.name != "id"]
+    arrays = ", ".join(f"CAST(:{name} AS {_PG_ARRAYS.get(name, 'text[]')})" for name in names)
+    statement = text(
+        f"INSERT INTO events ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (sg_event_id) DO NOTHING RETURNING sg_event_id"
+    )
+    params = {name: [row[name] for row in values] for name in names}
+    return set(connection.execute(statement, params).scalars())
