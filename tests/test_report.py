@@ -137,3 +137,21 @@ def test_settled_deliveries_count_as_accepted(engine: Engine) -> None:
     assert found is not None
     report = campaign_report(engine, found)
     assert (report.accepted, report.unknown) == (1, 1)
+
+
+def test_campaigns_show_gives_the_pause_reason_and_event_counts(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    campaign = sent_campaign(engine, 1000, issue_id=ISSUE)
+    complaints = [event_for(campaign, i, "spamreport") for i in range(4)]
+    record_events(engine, parsed(*complaints), now=NOW)
+    env = {"NEWSLETTER_DATABASE_URL": db_url, "COLUMNS": "200", "NO_COLOR": "1"}
+    args = ["--project", str(tmp_path), "campaigns", "show", ISSUE]
+    result = CliRunner().invoke(cli, [*args, "--json"], env=env)
+    data = json.loads(result.stdout)
+    assert data["status"] == "paused"
+    assert data["reason"].startswith("paused automatically: complaint rate 0.40%")
+    assert data["events"] == {"bounced": 0, "complained": 4, "unsubscribed": 0}
+    table = CliRunner().invoke(cli, args, env=env).stdout
+    assert "paused automatically: complaint rate 0.40%" in table
+    assert "complained (events)" in table

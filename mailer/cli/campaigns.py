@@ -98,6 +98,7 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
         data = _summary(found, delivery_counts(engine, found.id))
         data["unknown_batches"] = unknown_batches(engine, found.id)
         data["test_sends"] = test_send_history(engine, found.issue_id)
+        data["events"] = _event_counts(engine, found)
     if as_json:
         print_json(data)
         return
@@ -117,6 +118,7 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
         )
     ]
     rows += [(f"  {state}", n) for state, n in data["counts"].items()]
+    rows += [(f"  {kind} (events)", n) for kind, n in data["events"].items()]
     print_table(f"Campaign {found.issue_id}", ("", ""), rows)
     if data["unknown_batches"]:
         print_table(
@@ -149,6 +151,14 @@ def _show_tests_only(issue_id: str, tests: list[dict[str, Any]], as_json: bool) 
         ("mode", "recipients", "transport", "at"),
         [(t["mode"], t["recipients"], t["transport"], t["at"]) for t in tests],
     )
+
+
+def _event_counts(engine: Any, campaign: Any) -> dict[str, int]:
+    """SendGrid's events so far (`newsletter report` has the rest)."""
+    from mailer.event_report import campaign_report
+
+    found = campaign_report(engine, campaign, links=0)
+    return {k: getattr(found, k) for k in ("bounced", "complained", "unsubscribed")}
 
 
 def _move(
