@@ -208,9 +208,11 @@ def test_resending_unknown_deliveries_reopens_a_sent_campaign(
 def test_the_campaign_lock_admits_one_holder_at_a_time(engine: Engine, sample_email: Email) -> None:
     campaign_id = prepared(engine, sample_email)
     clock = FakeClock()
-    with campaign_lock(engine, campaign_id, owner="first", clock=clock):
-        with pytest.raises(CampaignError, match="locked by another worker"):
-            with campaign_lock(engine, campaign_id, owner="second", clock=clock, wait=0.05):
-                pass
+    with (
+        campaign_lock(engine, campaign_id, owner="first", clock=clock),
+        pytest.raises(CampaignError, match="locked by another worker"),
+        campaign_lock(engine, campaign_id, owner="second", clock=clock, wait=0.05),
+    ):
+        pass
     with campaign_lock(engine, campaign_id, owner="second", clock=clock, wait=0.05):
         pass
