@@ -76,23 +76,18 @@ def claim_batch(
         )
         if not is_sqlite(connection):
             pick = pick.with_for_update(skip_locked=True)
-        claimed_ids = (
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(pick.scalar_subquery()))
-                .values(
-                    status=CLAIMED,
-                    batch_id=batch_id,
-                    worker_id=worker_id,
-                    lease_until=now + lease,
-                    updated_at=now,
-                )
-                .returning(deliveries.c.id)
+        claimed = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(pick.scalar_subquery()))
+            .values(
+                status=CLAIMED,
+                batch_id=batch_id,
+                worker_id=worker_id,
+                lease_until=now + lease,
+                updated_at=now,
             )
-            .scalars()
-            .all()
-        )
-        if not claimed_ids:
+        ).rowcount
+        if not claimed:
             return None
         list_id = connection.execute(
             select(campaigns.c.list_id).where(campaigns.c.id == campaign_id)
@@ -122,11 +117,8 @@ def claim_batch(
             )
             .order_by(deliveries.c.id)
         ).all()
-        recipients = tuple(
-            Claimed(row.id, row.subscriber_id, row.public_id, row.email, row.first_name)
-            for row in rows
-        )
-        suppressed = len(claimed_ids) - len(recipients)
+        recipients = tuple(Claimed(*row) for row in rows)  # columns in the fields' order
+        suppressed = claimed - len(recipients)
         if suppressed:
             keep = [r.row_id for r in recipients]
             connection.execute(

@@ -18,6 +18,7 @@ RetryBudgetExhausted        batch back to ``queued``; the campaign pauses and th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -66,6 +67,7 @@ from mailer.transports.errors import (
     RetryBudgetExhausted,
 )
 from mailer.transports.retry import RetryPolicy, send_with_retry
+from subscribers.db import is_sqlite
 from subscribers.tokens import TokenSigner
 
 Clock = Callable[[], datetime]
@@ -193,20 +195,31 @@ def send_campaign(
         "list_id": campaign.list_id,
     }
 
+    # SQLite has one writer at a time: threads that queue on a Python lock wake the moment it
+    # is free, where SQLite's own busy handler would sleep them for up to 100 ms at a time.
+    writing: contextlib.AbstractContextManager[object] = (
+        threading.Lock() if is_sqlite(engine) else contextlib.nullcontext()
+    )
+
+    def settle(batch_id: str, status: str, **values: str | None) -> None:
+        with writing:
+            settle_batch(engine, batch_id, status, now=clock(), **values)
+
     def work() -> None:
         worker_id = new_worker_id()
         misses = 0
         while not run.stop.is_set():
             if campaign_status(engine, campaign.id) != SENDING:
                 return
-            batch = claim_batch(
-                engine,
-                campaign.id,
-                worker_id=worker_id,
-                size=size,
-                lease=options.lease,
-                now=clock(),
-            )
+            with writing:
+                batch = claim_batch(
+                    engine,
+                    campaign.id,
+                    worker_id=worker_id,
+                    size=size,
+                    lease=options.lease,
+                    now=clock(),
+                )
             if batch is None:
                 # On PostgreSQL a claim skips rows another worker is claiming at this moment
                 # (SKIP LOCKED): stop only when nothing is queued at all.
@@ -236,10 +249,10 @@ def send_campaign(
                 custom_args=custom_args,
             )
         except MaybeAccepted as exc:
-            settle_batch(engine, batch.id, UNKNOWN, now=clock(), note=str(exc))
+            settle(batch.id, UNKNOWN, note=str(exc))
         except Rejected as exc:
             detail = "; ".join(exc.messages) or str(exc)
-            settle_batch(engine, batch.id, DELIVERY_FAILED, now=clock(), note=detail)
+            settle(batch.id, DELIVERY_FAILED, note=detail)
             set_status(
                 engine,
                 campaign.id,
@@ -249,10 +262,10 @@ def send_campaign(
             )
             _halt(exc)
         except AuthFailed as exc:
-            settle_batch(engine, batch.id, QUEUED, now=clock())
+            settle(batch.id, QUEUED)
             _halt(exc)
         except RetryBudgetExhausted as exc:
-            settle_batch(engine, batch.id, QUEUED, now=clock())
+            settle(batch.id, QUEUED)
             set_status(
                 engine,
                 campaign.id,
@@ -265,11 +278,11 @@ def send_campaign(
             _halt(exc)
         except BaseException as exc:
             if not handed_over:
-                settle_batch(engine, batch.id, QUEUED, now=clock())
+                settle(batch.id, QUEUED)
             # else: the rows stay claimed and become ``unknown`` (never resent blindly)
             _halt(exc)
         else:
-            settle_batch(engine, batch.id, ACCEPTED, now=clock(), message_id=result.message_id)
+            settle(batch.id, ACCEPTED, message_id=result.message_id)
             run.add(len(batch.recipients))
             if progress:
                 progress(len(batch.recipients))

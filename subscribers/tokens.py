@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,7 @@ LIFETIMES: dict[Purpose, timedelta | None] = {
 }
 VERSION = "1"
 SIGNATURE_BYTES = 16
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+_SAFE_MATCH = re.compile(r"[A-Za-z0-9_-]+").fullmatch  # URL-safe base64 characters only
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class TokenSigner:
         if not keys:
             raise MissingSecretKey("at least one secret key is needed")
         self._keys = tuple(derive_key(key, b"token") for key in keys)
+        # keyed once; each signature copies the keyed state (a campaign signs millions)
+        self._macs = tuple(hmac.new(key, digestmod=hashlib.sha256) for key in self._keys)
 
     def sign(
         self,
@@ -72,7 +75,7 @@ class TokenSigner:
             raise ValueError("public_id and list_id must be URL-safe")
         when = int((issued_at or datetime.now(UTC)).timestamp())
         payload = f"{_CODE_OF[purpose]}{VERSION}.{when:x}.{public_id}.{list_id or ''}"
-        return f"{payload}.{self._signature(self._keys[0], payload)}"
+        return f"{payload}.{_signature(self._macs[0], payload)}"
 
     def verify(self, token: str, purpose: Purpose, now: datetime | None = None) -> TokenClaims:
         """The claims of a genuine token for ``purpose``, or a specific InvalidToken."""
@@ -95,19 +98,21 @@ class TokenSigner:
     def _key_index(self, payload: str, signature: str) -> int:
         if not payload or len(signature) != 22 or payload.count(".") != 3:
             raise TamperedToken("malformed token")
-        for index, key in enumerate(self._keys):
-            if hmac.compare_digest(self._signature(key, payload), signature):
+        for index, mac in enumerate(self._macs):
+            if hmac.compare_digest(_signature(mac, payload), signature):
                 return index
         raise TamperedToken("token signature does not match")
 
-    @staticmethod
-    def _signature(key: bytes, payload: str) -> str:
-        digest = hmac.new(key, payload.encode("ascii", "replace"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).rstrip(b"=").decode("ascii")
+
+def _signature(keyed: hmac.HMAC, payload: str) -> str:
+    mac = keyed.copy()
+    mac.update(payload.encode("ascii", "replace"))
+    digest = mac.digest()
+    return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).rstrip(b"=").decode("ascii")
 
 
 def _safe(value: str) -> bool:
-    return bool(value) and all(ch in _SAFE for ch in value)
+    return _SAFE_MATCH(value) is not None
 
 
 def signer_from_env(

@@ -1,0 +1,348 @@
+"""Benchmark the sending pipeline end to end against the fake SendGrid server on 127.0.0.1.
+
+    .venv/bin/python bench/send.py [--sizes 100000,1000000] [--backend sqlite|postgresql|both]
+        [--naive 3000] [--concurrency 4] [--validate-every 50] [--profile] [--pg-url URL]
+
+For each backend and size: a fresh database gets ``size`` active subscribers in bulk (SQL
+``INSERT … SELECT``), then a child process renders the sample issue and runs
+``send_campaign`` through the real SendGrid transport (ledger writes, token signing and JSON
+encoding included) and prints recipients/s, requests and its peak RSS; the parent also reads
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` after waiting for it. The fake server runs in its own
+process (so it does not share the GIL) and validates one request in ``--validate-every``
+against the schema. The naive path sends ``--naive`` recipients one request each, built with
+the library's ``Mail`` helper, for the ratio. ``--profile`` runs each child under cProfile
+(every sending thread) and prints the top functions. Prints figures; asserts nothing.
+
+Targets (issue 4): >= 50,000 recipients/s on SQLite, >= 100x the naive path, 1M recipients
+under 200 MB peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from subscribers.db import get_engine, normalise_url, upgrade  # noqa: E402
+
+API_KEY = "SG.bench-only-not-a-key"
+SECRET = b"bench-secret-key-0123456789abcdef"
+ISSUE = ROOT / "newsletters" / "2026-12-secondary-research.yaml"
+LIST_ID = "research-news"
+
+
+# --- set-up ------------------------------------------------------------------------------
+
+
+def fill_subscribers(url: str, count: int) -> float:
+    """``count`` active subscribers of the research-news list, inserted with set-based SQL."""
+    engine = get_engine(url)
+    start = time.perf_counter()
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                series = (
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                    "WHERE i < :count) SELECT i FROM n"
+                )
+                now = "'2026-01-01 12:00:00.000000'"
+            else:
+                series = "SELECT generate_series(1, :count) AS i"
+                now = "now()"
+            conn.execute(
+                text(
+                    "INSERT INTO subscribers (public_id, email, email_key, first_name, status, "
+                    "attributes, created_at, updated_at) "
+                    "SELECT 'pub' || i, 'person' || i || '@example.org', "
+                    "'person' || i || '@example.org', 'Name' || i, 'active', '{}', "
+                    f"{now}, {now} FROM ({series}) AS s"
+                ),
+                {"count": count},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, "
+                    f"updated_at) SELECT id, '{LIST_ID}', 'active', {now}, {now} FROM subscribers"
+                )
+            )
+            if engine.dialect.name != "sqlite":
+                conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def fake_server(validate_every: int) -> Iterator[str]:
+    """The fake SendGrid server in its own process; yields its URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakesendgrid",
+            "--port",
+            "0",
+            "--api-key",
+            API_KEY,
+            "--validate-every",
+            str(validate_every),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+@contextlib.contextmanager
+def database(backend: str, workdir: Path, pg_url: str, name: str) -> Iterator[str]:
+    if backend == "sqlite":
+        path = workdir / f"{name}.db"
+        yield f"sqlite:///{path}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    base = make_url(normalise_url(pg_url))
+    db = f"bench_send_{os.getpid()}_{name}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    url = base.set(database=db).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- the child: one end-to-end send --------------------------------------------------------
+
+
+def sample_email() -> Any:
+    from mailer.dispatch import prepare_email
+    from mailer.settings import load_project
+
+    return prepare_email(load_project(ROOT), ISSUE, now=datetime.now(UTC))
+
+
+def _profiled_pool(profiles: list[Any]) -> type:
+    import cProfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    class ProfilingPool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            def run() -> Any:
+                profile = cProfile.Profile()
+                profile.enable()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    profile.disable()
+                    profiles.append(profile)
+
+            return super().submit(run)
+
+    return ProfilingPool
+
+
+def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
+    import cProfile
+    import pstats
+
+    import mailer.sender
+    from mailer.ledger import start_campaign
+    from mailer.sender import RecipientLinks, SendOptions, send_campaign
+    from mailer.transports.sendgrid import SendGridConfig, SendGridTransport
+    from subscribers.tokens import TokenSigner
+
+    email = sample_email()
+    engine = get_engine(url, auto_migrate=False)
+    transport = SendGridTransport(SendGridConfig(api_key=API_KEY, host=server, timeout=120))
+    links = RecipientLinks(TokenSigner([SECRET]), "https://news.example.org")
+    profiles: list[Any] = []
+    main_profile = cProfile.Profile()
+    if profile:
+        mailer.sender.ThreadPoolExecutor = _profiled_pool(profiles)  # type: ignore[attr-defined,misc]
+        main_profile.enable()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    campaign = start_campaign(engine, email, transport="sendgrid", now=clock())
+    report = send_campaign(
+        engine,
+        campaign,
+        transport,
+        links,
+        options=SendOptions(concurrency=concurrency),
+        clock=clock,
+    )
+    seconds = time.perf_counter() - start
+    if profile:
+        main_profile.disable()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    engine.dispose()
+    if profile:
+        stats = pstats.Stats(main_profile, stream=sys.stderr)
+        for item in profiles:
+            stats.add(item)
+        stats.sort_stats("tottime").print_stats(25)
+    print(
+        json.dumps(
+            {
+                "recipients": report.counts["accepted"],
+                "status": report.status,
+                "requests": report.requests,
+                "seconds": seconds,
+                "baseline_rss_mb": baseline / 1024,
+                "peak_rss_mb": peak / 1024,
+            }
+        )
+    )
+
+
+def child_naive(server: str, count: int) -> None:
+    """One request per recipient, built with the library's ``Mail`` helper (no ledger)."""
+    from sendgrid import SendGridAPIClient
+    from sendgrid.helpers.mail import (
+        Header,
+        Mail,
+        Personalization,
+        Substitution,
+        To,
+    )
+
+    from mailer.rendered import substitutions
+    from mailer.transports.sendgrid import quiet_library_loggers
+    from subscribers.tokens import TokenSigner
+
+    quiet_library_loggers()
+    email = sample_email()
+    signer = TokenSigner([SECRET])
+    client = SendGridAPIClient(API_KEY, host=server)
+    start = time.perf_counter()
+    for i in range(count):
+        now = datetime.now(UTC)
+        unsubscribe = (
+            f"https://news.example.org/u/{signer.sign('unsubscribe', f'pub{i}', LIST_ID, now)}"
+        )
+        preferences = (
+            f"https://news.example.org/p/{signer.sign('preferences', f'pub{i}', None, now)}"
+        )
+        message = Mail(
+            from_email=(email.from_email, email.from_name),
+            subject=email.subject,
+            plain_text_content=email.text,
+            html_content=email.html,
+        )
+        personalization = Personalization()
+        personalization.add_to(To(f"person{i}@example.org", f"Name{i}"))
+        for tag, value in substitutions(f"Name{i}", unsubscribe, preferences).items():
+            personalization.add_substitution(Substitution(tag, value))
+        personalization.add_header(Header("List-Unsubscribe", f"<{unsubscribe}>"))
+        personalization.add_header(Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        message.add_personalization(personalization)
+        client.send(message)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"recipients": count, "requests": count, "seconds": seconds}))
+
+
+# --- the parent ----------------------------------------------------------------------------
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, *args],
+        check=True,
+        capture_output=False,
+        text=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["children_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_send":
+        child_send(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1")
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "_naive":
+        child_naive(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--naive", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--validate-every", type=int, default=50)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("TEST_DATABASE_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(
+        f"fake server validates 1 request in {args.validate_every} against the schema; "
+        f"concurrency {args.concurrency}",
+        flush=True,
+    )
+    rates: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, fake_server(args.validate_every) as server:
+        workdir = Path(tmp)
+        if args.naive:
+            naive = run_child("_naive", server, str(args.naive))
+            rates["naive"] = naive["recipients"] / naive["seconds"]
+            print(
+                f"naive      {args.naive:>9,} recipients: {naive['seconds']:7.2f} s "
+                f"{rates['naive']:>10,.0f} recipients/s ({naive['requests']:,} requests)",
+                flush=True,
+            )
+        for backend in backends:
+            for size in sizes:
+                with database(backend, workdir, args.pg_url, str(size)) as url:
+                    if backend == "sqlite":
+                        get_engine(url).dispose()  # create and migrate
+                    fill = fill_subscribers(url, size)
+                    r = run_child(
+                        "_send", url, server, str(args.concurrency), "1" if args.profile else "0"
+                    )
+                rate = r["recipients"] / r["seconds"]
+                rates[f"{backend}-{size}"] = rate
+                ratio = f" = {rate / rates['naive']:,.0f}x naive" if "naive" in rates else ""
+                print(
+                    f"{backend:10} {size:>9,} recipients: {r['seconds']:7.2f} s "
+                    f"{rate:>10,.0f} recipients/s{ratio}; {r['requests']:,} requests; "
+                    f"status {r['status']}; peak RSS {r['peak_rss_mb']:.0f} MB "
+                    f"(children max {r['children_maxrss_mb']:.0f} MB); fill {fill:.1f} s",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
