@@ -268,9 +268,11 @@ def _run_with_progress(
     )
 
     from mailer.claims import delivery_counts
+    from mailer.ledger import new_worker_id
     from mailer.sender import StoppedSending, prepare_campaign
 
-    campaign = prepare_campaign(engine, campaign, clock=now_utc, owner="cli")
+    # a unique owner: two runs at once must never release each other's lock
+    campaign = prepare_campaign(engine, campaign, clock=now_utc, owner=new_worker_id())
     counts = delivery_counts(engine, campaign.id)
     done_before = campaign.recipients - counts["queued"]
     progress = Progress(
