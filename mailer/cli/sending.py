@@ -345,12 +345,12 @@ def _short(value: Any) -> str:
 
 
 def _others_finishing(report: SendReport) -> bool:
-    """Nothing left to claim, but another live worker still holds batches (it finishes)."""
-    return (
-        report.status == "sending"
-        and not report.counts.get("queued")
-        and bool(report.counts.get("claimed"))
-    )
+    """Still ``sending`` with nothing left to claim: another worker holds the last batches.
+
+    (Or has just settled them and is about to mark the campaign sent; a worker that died
+    instead leaves it ``sending``, and the next run finishes it.)
+    """
+    return report.status == "sending" and not report.counts.get("queued")
 
 
 def _finish(reports: list[SendReport], as_json: bool, exit_now: bool = True) -> int:
@@ -379,8 +379,8 @@ def _finish(reports: list[SendReport], as_json: bool, exit_now: bool = True) -> 
                 click.echo(f"{r.issue_id}: {r.reason}", err=True)
             if _others_finishing(r):
                 click.echo(
-                    f"{r.issue_id}: {r.counts['claimed']} deliveries are in flight with another "
-                    "worker, which finishes the campaign",
+                    f"{r.issue_id}: nothing left to claim; another worker is finishing the "
+                    f"campaign ({r.counts['claimed']} deliveries in flight)",
                     err=True,
                 )
             if r.counts.get("unknown"):
