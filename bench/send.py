@@ -148,7 +148,7 @@ def sample_email() -> Any:
     return prepare_email(load_project(ROOT), ISSUE, now=datetime.now(UTC))
 
 
-def _profiled_pool(profiles: list[Any]) -> type:
+def _profiled_pool(profiles: list[Any]) -> Any:
     import cProfile
     from concurrent.futures import ThreadPoolExecutor
 
@@ -185,11 +185,14 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
     profiles: list[Any] = []
     main_profile = cProfile.Profile()
     if profile:
-        mailer.sender.ThreadPoolExecutor = _profiled_pool(profiles)  # type: ignore[attr-defined,misc]
+        setattr(mailer.sender, "ThreadPoolExecutor", _profiled_pool(profiles))  # noqa: B010
         main_profile.enable()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    clock = lambda: datetime.now(UTC)  # noqa: E731
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
     campaign = start_campaign(engine, email, transport="sendgrid", now=clock())
     report = send_campaign(
         engine,

@@ -122,7 +122,7 @@ def test_campaigns_show_reports_the_unknown_batch(
     code, output = campaigns_cli("show", sample_email.issue_id)
     assert code == 0
     assert "Batches with an unknown outcome" in output
-    assert report.unknown_batches[0]["batch"] in output
+    assert str(report.unknown_batches[0]["batch"]) in output
     assert f"newsletter campaigns resolve {sample_email.issue_id} --resend | --mark-sent" in output
     code, output = campaigns_cli("show", sample_email.issue_id, "--json")
     data = json.loads(output)
