@@ -15,6 +15,15 @@ the library's ``Mail`` helper, for the ratio. ``--profile`` runs each child unde
 
 Targets (issue 4): >= 50,000 recipients/s on SQLite, >= 100x the naive path, 1M recipients
 under 200 MB peak RSS.
+
+Measured on the 2-core development machine (shared; the fake server takes one core), after
+the optimisations of commit "faster sending": SQLite 100k 30,300/s, 1M 28,400/s (35 s);
+PostgreSQL 100k 17,900/s, 1M 16,700/s (60 s); peak RSS 90-100 MB at 1M on both; naive path
+about 900/s over loopback (about 33x). Before: SQLite 24,400/s and 16,600/s, PostgreSQL
+9,800/s and 14,300/s. The sender is CPU-bound under the GIL: per 1,000 recipients about 8 ms
+to claim, 9 ms to sign tokens and build recipients, 5 ms to build the body, 4.5 ms to encode
+JSON, 3 ms to settle (SQLite); on PostgreSQL the two 1,000-row UPDATEs (claim, settle) cost
+about 12 and 10 ms of database time (every indexed column changes, so no HOT updates).
 """
 
 from __future__ import annotations
