@@ -428,8 +428,10 @@ class FakeSendGrid:
                 self._connections.add(conn)
                 self._fault_by_conn[conn] = self._next_fault or "ok"
             self._next_fault = None
-            thread.start()
+            # draw (and, for a refusal, close the listener) before serving: once answered, the
+            # client's next connection must not slip into the backlog of a listener about to close
             self._prepare_next()
+            thread.start()
         self._listener.close()
 
     def _serve(self, conn: socket.socket, address: Any) -> None:
