@@ -72,7 +72,20 @@ def prepare_email(
 def open_campaign(
     engine: Engine, email: Email, transport: Transport, *, now: datetime, resume_paused: bool
 ) -> Campaign:
-    """The issue's campaign (created on first send). Its frozen email is what sends."""
+    """The issue's campaign (created on first send). Its frozen email is what sends.
+
+    A campaign is never started for an empty audience: it would use up the issue id (one
+    campaign per id, ever) while sending to nobody, e.g. when a scheduled run comes before
+    the subscribers were imported.
+    """
+    if get_campaign(engine, email.issue_id) is None and not count_audience(
+        engine, email.list_id, email.interests or None
+    ):
+        raise CampaignError(
+            f"the audience of {email.issue_id} (list {email.list_id}"
+            + (f", interests {', '.join(email.interests)}" if email.interests else "")
+            + ") is empty: nothing was sent and the campaign was not started"
+        )
     campaign = start_campaign(engine, email, transport=transport.name, now=now)
     if campaign.list_id != email.list_id:
         raise CampaignError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import json
 import re
+import shutil
 from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
@@ -22,6 +23,7 @@ from mailer.ledger import get_campaign
 from subscribers.db import write_transaction
 from subscribers.models import subscribers
 from tests.fakesendgrid import FakeSendGrid
+from tests.plugins.content import ROOT
 from tests.plugins.sendgrid import TEST_API_KEY
 from tests.plugins.sending import SAMPLE_ISSUE, Person, add_people, cli_env
 
@@ -229,3 +231,24 @@ def test_without_a_terminal_and_without_yes_it_does_not_send(
     assert result.exit_code == 1
     assert "add --yes" in result.stderr
     assert server.requests == 0
+
+
+def test_an_empty_audience_never_starts_a_campaign(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sending before anyone is subscribed must not use up the issue id."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "newsletters", project / "newsletters")
+    shutil.copytree(ROOT / "templates", project / "templates")
+    shutil.copy(ROOT / "newsletter.yaml", project / "newsletter.yaml")
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "an-empty-audience-test-key-123456")
+    monkeypatch.setenv("NEWSLETTER_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.delenv("NEWSLETTER_TRANSPORT", raising=False)
+    result = CliRunner().invoke(
+        cli, ["--project", str(project), "send", "2026-12-secondary-research", "--yes"]
+    )
+    assert result.exit_code == 1
+    assert "is empty: nothing was sent and the campaign was not started" in result.output
+    listed = CliRunner().invoke(cli, ["--project", str(project), "campaigns", "list", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output) == []
