@@ -85,19 +85,25 @@ class RecipientLinks:
     def outgoing(
         self, email: Email, campaign_id: int, batch: Batch, now: datetime
     ) -> list[Outgoing]:
-        sign = self.signer.sign
-        base = self.base_url
+        sign_unsubscribe = self.signer.signer_for("unsubscribe", email.list_id, now)
+        sign_preferences = self.signer.signer_for("preferences", None, now)
+        unsubscribe_at = f"{self.base_url}/u/"
+        preferences_at = f"{self.base_url}/p/"
+        prefix = f"c{campaign_id}-d"  # delivery_ref(campaign_id, row), without a call per row
+        assert delivery_ref(campaign_id, 7) == f"{prefix}7"
         out = []
         for r in batch.recipients:
-            unsubscribe = f"{base}/u/{sign('unsubscribe', r.public_id, email.list_id, now)}"
-            preferences = f"{base}/p/{sign('preferences', r.public_id, None, now)}"
+            public_id = r.public_id
+            unsubscribe = unsubscribe_at + sign_unsubscribe(public_id)
             out.append(
                 Outgoing(
-                    delivery_id=delivery_ref(campaign_id, r.row_id),
-                    to_email=r.email,
-                    to_name=r.first_name,
-                    substitutions=substitutions(r.first_name, unsubscribe, preferences),
-                    unsubscribe_url=unsubscribe,
+                    f"{prefix}{r.row_id}",
+                    r.email,
+                    r.first_name,
+                    substitutions(
+                        r.first_name, unsubscribe, preferences_at + sign_preferences(public_id)
+                    ),
+                    unsubscribe,
                 )
             )
         return out

@@ -14,13 +14,14 @@ expire; ``confirm`` tokens expire after 7 days; ``preferences`` tokens do not ex
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from subscribers.errors import ExpiredToken, MissingSecretKey, TamperedToken, WrongPurpose
 from subscribers.keys import derive_key, keys_from_env
@@ -37,6 +38,7 @@ LIFETIMES: dict[Purpose, timedelta | None] = {
 VERSION = "1"
 SIGNATURE_BYTES = 16
 _SAFE_MATCH = re.compile(r"[A-Za-z0-9_-]+").fullmatch  # URL-safe base64 characters only
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,38 @@ class TokenSigner:
         payload = f"{_CODE_OF[purpose]}{VERSION}.{when:x}.{public_id}.{list_id or ''}"
         return f"{payload}.{_signature(self._macs[0], payload)}"
 
+    def signer_for(
+        self, purpose: Purpose, list_id: str | None = None, issued_at: datetime | None = None
+    ) -> Callable[[str], str]:
+        """:meth:`sign` with all but the public id fixed, for signing a whole batch quickly.
+
+        Gives exactly the tokens :meth:`sign` gives (checked once here). The HMAC is computed
+        from pre-keyed SHA-256 states (RFC 2104: H(K^opad || H(K^ipad || m))), copying two
+        hash objects per token, about half the cost of copying an ``hmac.HMAC``.
+        """
+        when = int((issued_at or datetime.now(UTC)).timestamp())
+        head = f"{_CODE_OF[purpose]}{VERSION}.{when:x}."
+        tail = f".{list_id or ''}"
+        inner, outer = _pads(self._keys[0])
+        b64 = binascii.b2a_base64
+        safe = _SAFE_MATCH
+
+        def sign_one(public_id: str) -> str:
+            if safe(public_id) is None:
+                raise ValueError("public_id and list_id must be URL-safe")
+            payload = f"{head}{public_id}{tail}"
+            h = inner.copy()
+            h.update(payload.encode("ascii"))
+            o = outer.copy()
+            o.update(h.digest())
+            signature = b64(o.digest()[:SIGNATURE_BYTES], newline=False)[:22]
+            return f"{payload}.{signature.translate(_URL_SAFE).decode('ascii')}"
+
+        probe = "probe"
+        if sign_one(probe) != self.sign(purpose, probe, list_id, issued_at):  # same checks too
+            raise AssertionError("fast token signing disagrees with sign()")
+        return sign_one
+
     def verify(self, token: str, purpose: Purpose, now: datetime | None = None) -> TokenClaims:
         """The claims of a genuine token for ``purpose``, or a specific InvalidToken."""
         payload, _, signature = token.rpartition(".")
@@ -102,6 +136,15 @@ class TokenSigner:
             if hmac.compare_digest(_signature(mac, payload), signature):
                 return index
         raise TamperedToken("token signature does not match")
+
+
+def _pads(key: bytes) -> tuple[Any, Any]:
+    """SHA-256 states keyed with K^ipad and K^opad (``key`` is a 32-byte derived key)."""
+    block = key.ljust(64, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+    )
 
 
 def _signature(keyed: hmac.HMAC, payload: str) -> str:

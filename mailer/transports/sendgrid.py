@@ -2,8 +2,12 @@
 
 One request carries up to 1,000 recipients, one personalization each, holding that
 recipient's substitutions, ``List-Unsubscribe`` headers and delivery id. The body is built as
-plain dicts (the library's ``Mail`` helper is far slower) and posted with the official
-library's HTTP client. Failures are classified by whether SendGrid may have accepted the mail
+plain dicts (the library's ``Mail`` helper is far slower), encoded once with orjson, and
+posted through the official library's HTTP client: its ``_make_request`` (which the library
+keeps apart from request building "so we can mock it easily"), with the client's own URL and
+headers. The client's ``post`` would ``json.dumps`` the body again and format the whole
+payload (and the ``Authorization`` header) into DEBUG messages it then drops, which costs more
+than encoding the body. Failures are classified by whether SendGrid may have accepted the mail
 (see :mod:`mailer.transports.errors`).
 
 The library's HTTP client logs the ``Authorization`` header and the payload at DEBUG level;
@@ -18,9 +22,12 @@ import json
 import logging
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from mailer.mime import ONE_CLICK, list_unsubscribe, subject_line
 from mailer.rendered import Email
@@ -86,7 +93,8 @@ def _address(email: str, name: str | None) -> dict[str, str]:
 
 def build_personalization(outgoing: Outgoing, mailto: str | None = None) -> dict[str, Any]:
     """One recipient's personalization: address, substitutions, headers and delivery id."""
-    values = dict(outgoing.substitutions)
+    values = outgoing.substitutions
+    values = values if type(values) is dict else dict(values)  # a copy only when needed
     if not substitutions_fit(values):
         raise Rejected(
             f"delivery {outgoing.delivery_id}: substitutions are over SendGrid's "
@@ -143,6 +151,11 @@ def build_request_body(
     if config.asm_group is not None:
         body["asm"] = {"group_id": config.asm_group}
     return body
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """The request body as compact UTF-8 JSON (what the library's ``post`` would send)."""
+    return orjson.dumps(body)
 
 
 def _error_messages(body: bytes | str | None) -> tuple[str, ...]:
@@ -225,6 +238,8 @@ class SendGridTransport:
         self._clock = clock
         self._api = SendGridAPIClient(config.api_key, host=config.host.rstrip("/"))
         self._api.client.timeout = config.timeout
+        self._url = self._api.client.mail.send._build_url(None)
+        self._opener = urllib.request.build_opener()
 
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
@@ -245,10 +260,19 @@ class SendGridTransport:
 
     def post(self, body: Mapping[str, Any], recipients: int) -> BatchResult:
         """POST one prepared body; classify every failure."""
+        return self.post_encoded(encode_body(body), recipients)
+
+    def post_encoded(self, data: bytes, recipients: int) -> BatchResult:
+        """POST one body already encoded as JSON; classify every failure."""
+        from python_http_client.client import Response
         from python_http_client.exceptions import HTTPError as LibraryHTTPError
 
+        client = self._api.client
+        headers = {**client.request_headers, "Content-Type": "application/json"}
+        request = urllib.request.Request(self._url, data=data, headers=headers, method="POST")
         try:
-            response = self._api.client.mail.send.post(request_body=body)
+            with client._make_request(self._opener, request, self.config.timeout) as raw:
+                response = Response(raw)
         except LibraryHTTPError as exc:
             _close_cause(exc)
             raise classify_status(exc.status_code, exc.body, exc.headers, self._clock()) from None
