@@ -196,7 +196,8 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
     if profile:
         setattr(mailer.sender, "ThreadPoolExecutor", _profiled_pool(profiles))  # noqa: B010
         main_profile.enable()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    baseline = before.ru_maxrss
     start = time.perf_counter()
 
     def clock() -> datetime:
@@ -214,7 +215,8 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
     seconds = time.perf_counter() - start
     if profile:
         main_profile.disable()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss
     engine.dispose()
     if profile:
         stats = pstats.Stats(main_profile, stream=sys.stderr)
@@ -230,6 +232,7 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
                 "seconds": seconds,
                 "baseline_rss_mb": baseline / 1024,
                 "peak_rss_mb": peak / 1024,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
             }
         )
     )
@@ -350,6 +353,7 @@ def main() -> None:
                 print(
                     f"{backend:10} {size:>9,} recipients: {r['seconds']:7.2f} s "
                     f"{rate:>10,.0f} recipients/s{ratio}; {r['requests']:,} requests; "
+                    f"sender CPU {r['cpu_seconds']:.2f} s while sending; "
                     f"status {r['status']}; peak RSS {r['peak_rss_mb']:.0f} MB "
                     f"(children max {r['children_maxrss_mb']:.0f} MB); fill {fill:.1f} s",
                     flush=True,
