@@ -98,7 +98,7 @@ def fill_subscribers(url: str, count: int) -> float:
 
 
 @contextlib.contextmanager
-def fake_server(validate_every: int) -> Iterator[str]:
+def fake_server(validate_every: int, latency_ms: float = 0.0) -> Iterator[str]:
     """The fake SendGrid server in its own process; yields its URL."""
     process = subprocess.Popen(
         [
@@ -111,6 +111,8 @@ def fake_server(validate_every: int) -> Iterator[str]:
             API_KEY,
             "--validate-every",
             str(validate_every),
+            "--latency-ms",
+            str(latency_ms),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -315,6 +317,11 @@ def main() -> None:
     parser.add_argument("--validate-every", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--latency-ms",
+        default="0",
+        help="comma-separated: the fake server waits this long before each answer (one run each)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("TEST_DATABASE_URL")
         or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -322,14 +329,25 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    latencies = [float(s) for s in args.latency_ms.split(",") if s]
     print(
         f"fake server validates 1 request in {args.validate_every} against the schema; "
         f"concurrency {args.concurrency}",
         flush=True,
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        for latency in latencies:
+            run_at_latency(args, Path(tmp), latency, sizes, backends)
+
+
+def run_at_latency(
+    args: argparse.Namespace, workdir: Path, latency: float, sizes: list[int], backends: list[str]
+) -> None:
+    """The naive path and every backend × size against one server answering after ``latency``."""
+    label = f"latency {latency:g} ms" + (" (loopback, answers at once)" if not latency else "")
+    print(f"--- {label}", flush=True)
     rates: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, fake_server(args.validate_every) as server:
-        workdir = Path(tmp)
+    with fake_server(args.validate_every, latency) as server:
         if args.naive:
             naive = run_child("_naive", server, str(args.naive))
             rates["naive"] = naive["recipients"] / naive["seconds"]

@@ -28,8 +28,12 @@ sending (maybe accepted); with one client at a time the backlog is empty.
 and sets :attr:`FakeSendGrid.held`, then waits until :meth:`FakeSendGrid.release` (or the
 file ``<hold_marker>.release`` appears) before answering it normally.
 
+``latency`` (seconds, ``--latency-ms`` on the command line) delays every answer by a fixed
+time, as the real API's round trip would: a loopback server answering at once flatters a
+client that makes one request per recipient.
+
 Run as ``python -m tests.fakesendgrid --port 0 [--record FILE.jsonl] [--faults JSON]
-[--hold-marker PATH]``: it prints ``http://127.0.0.1:PORT`` and serves until SIGTERM/SIGINT.
+[--hold-marker PATH] [--latency-ms N]``: it prints ``http://127.0.0.1:PORT`` and serves until SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -229,6 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         number, fault = srv.arrive(self.connection)
+        if srv.latency:
+            srv.closing.wait(srv.latency)
         if fault == "drop":
             self.close_connection = True
             return
@@ -295,8 +301,10 @@ class FakeSendGrid:
         record_file: Path | None = None,
         keep_bodies: bool = True,
         validate_every: int = 1,
+        latency: float = 0.0,
     ) -> None:
         self.plan = plan
+        self.latency = latency
         self.api_key = api_key
         self.hold_at = hold_at
         self.hold_marker = hold_marker
@@ -533,6 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hold-marker", type=Path, default=None)
     parser.add_argument("--hold-at", type=int, default=None, help="request number to hold")
     parser.add_argument("--validate-every", type=int, default=1)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
     args = parser.parse_args(argv)
     hold_at = args.hold_at if args.hold_at is not None else (1 if args.hold_marker else None)
     stop = threading.Event()
@@ -547,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         record_file=args.record,
         keep_bodies=False,
         validate_every=args.validate_every,
+        latency=args.latency_ms / 1000,
     ) as server:
         print(server.url, flush=True)
         while not stop.wait(0.2):

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,16 @@ def test_accepted_request_gets_202_message_id_and_rate_limit_headers(
     assert headers["X-Message-Id"] == fake_sendgrid.accepted()[0].message_id
     assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(headers)
     assert fake_sendgrid.accepted_delivery_ids() == ["d1"]
+
+
+def test_latency_delays_every_answer(
+    fake_sendgrid_factory: Callable[..., FakeSendGrid],
+) -> None:
+    server = fake_sendgrid_factory(latency=0.05)
+    started = time.perf_counter()
+    status, _, _ = post_json(server.url, minimal(), key="SG.anything")
+    assert status == 202
+    assert time.perf_counter() - started >= 0.05
 
 
 def test_sandbox_mode_gets_200_and_is_not_counted_as_accepted(
