@@ -33,7 +33,8 @@ time, as the real API's round trip would: a loopback server answering at once fl
 client that makes one request per recipient.
 
 Run as ``python -m tests.fakesendgrid --port 0 [--record FILE.jsonl] [--faults JSON]
-[--hold-marker PATH] [--latency-ms N]``: it prints ``http://127.0.0.1:PORT`` and serves until SIGTERM/SIGINT.
+[--hold-marker PATH] [--latency-ms N]``: it prints ``http://127.0.0.1:PORT`` and serves
+until SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
