@@ -93,17 +93,15 @@ class RecipientLinks:
         prefix = f"c{campaign_id}-d"  # delivery_ref(campaign_id, row), without a call per row
         assert delivery_ref(campaign_id, 7) == f"{prefix}7"
         out = []
-        for r in batch.recipients:
-            public_id = r.public_id
+        for row_id, _, public_id, to_email, first_name in batch.recipients:
             unsubscribe = unsubscribe_at + sign_unsubscribe(public_id)
+            preferences = preferences_at + sign_preferences(public_id)
             out.append(
                 Outgoing(
-                    f"{prefix}{r.row_id}",
-                    r.email,
-                    r.first_name,
-                    substitutions(
-                        r.first_name, unsubscribe, preferences_at + sign_preferences(public_id)
-                    ),
+                    f"{prefix}{row_id}",
+                    to_email,
+                    first_name,
+                    substitutions(first_name, unsubscribe, preferences),
                     unsubscribe,
                 )
             )

@@ -94,14 +94,16 @@ def _address(email: str, name: str | None) -> dict[str, str]:
 def build_personalization(outgoing: Outgoing, mailto: str | None = None) -> dict[str, Any]:
     """One recipient's personalization: address, substitutions, headers and delivery id."""
     values = outgoing.substitutions
-    values = values if type(values) is dict else dict(values)  # a copy only when needed
+    if type(values) is not dict:
+        values = dict(values)  # a copy only when needed
     if not substitutions_fit(values):
         raise Rejected(
             f"delivery {outgoing.delivery_id}: substitutions are over SendGrid's "
             f"{MAX_SUBSTITUTION_BYTES:,} bytes"
         )
+    name = outgoing.to_name
     return {
-        "to": [_address(outgoing.to_email, outgoing.to_name)],
+        "to": [_address(outgoing.to_email, name) if name else {"email": outgoing.to_email}],
         "substitutions": values,
         "custom_args": {"delivery_id": outgoing.delivery_id},
         "headers": {
