@@ -3,16 +3,18 @@
 SQLite: SQLAlchemy's multi-row VALUES pages ("insertmanyvalues", via unordered RETURNING).
 PostgreSQL: one short ``INSERT … SELECT FROM unnest(array, array, …)`` per batch, with one
 array parameter per column: the statement text stays small (psycopg parses and the server
-plans it once per batch) however many rows go in.
+plans it once per batch) however many rows go in. Lookups of a batch's keys use
+``= ANY(array)`` there for the same reason (:func:`member_of`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Integer, Table, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Integer, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from subscribers.models import UtcDateTime
 
@@ -47,7 +49,7 @@ def insert_rows(
         else:
             sql_type, select = "text", f"c{index}"
         params[f"c{index}"] = values
-        arrays.append(f"%(c{index})s::{sql_type}[]")
+        arrays.append(f"%(c{index})b::{sql_type}[]")  # binary: no per-item quoting scan
         selects.append(select)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(selects)} "
@@ -58,3 +60,16 @@ def insert_rows(
         return [tuple(row) for row in connection.exec_driver_sql(sql, params).all()]
     connection.exec_driver_sql(sql, params)
     return []
+
+
+def member_of(
+    connection: Connection, column: ColumnElement[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(:array)``, one parameter.
+
+    An ``IN`` list of hundreds of parameters costs more to render and parse (SQLAlchemy, then
+    psycopg) than the query takes to run.
+    """
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from subscribers.audit import record_action
-from subscribers.bulk import insert_rows
+from subscribers.bulk import insert_rows, member_of
 from subscribers.csvrows import (
     ParsedRow,
     RejectsFile,
@@ -182,21 +182,22 @@ def _land_batch(
                 subscribers.c.first_name,
                 subscribers.c.last_name,
                 subscribers.c.attributes,
-            ).where(subscribers.c.email_key.in_(keys))
+            ).where(member_of(connection, subscribers.c.email_key, keys))
         )
     }
     ids = [r.id for r in existing.values()]
     lists = dict(
         connection.execute(
             select(subscriptions.c.subscriber_id, subscriptions.c.status).where(
-                subscriptions.c.subscriber_id.in_(ids), subscriptions.c.list_id == list_id
+                member_of(connection, subscriptions.c.subscriber_id, ids),
+                subscriptions.c.list_id == list_id,
             )
         ).all()
     )
     have: dict[int, set[str]] = {}
     for sid, interest in connection.execute(
         select(subscriber_interests.c.subscriber_id, subscriber_interests.c.interest_id).where(
-            subscriber_interests.c.subscriber_id.in_(ids)
+            member_of(connection, subscriber_interests.c.subscriber_id, ids)
         )
     ):
         have.setdefault(sid, set()).add(interest)
@@ -205,7 +206,11 @@ def _land_batch(
     erased = set(
         connection.execute(
             select(erasures.c.address_hash).where(
-                erasures.c.address_hash.in_([h for hs in hashes.values() for h in hs])
+                member_of(
+                    connection,
+                    erasures.c.address_hash,
+                    [h for hs in hashes.values() for h in hs],
+                )
             )
         ).scalars()
     )
