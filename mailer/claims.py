@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Integer, and_, any_, bindparam, func, insert, select, update
 
 from mailer.ledger import parse_delivery_ref, worker_is_dead
 from mailer.ledger_tables import (
@@ -65,15 +65,21 @@ def _claim_statements(skip_locked: bool) -> tuple[Any, Any, Any]:
         .where(
             deliveries.c.campaign_id == bindparam("c_campaign"),
             deliveries.c.status == QUEUED,
+            deliveries.c.id > bindparam("c_after", type_=Integer),
         )
         .order_by(deliveries.c.id)
         .limit(bindparam("c_size", type_=Integer))
     )
     if skip_locked:
         pick = pick.with_for_update(skip_locked=True)
+        # ``id = ANY(ARRAY(…))``: PostgreSQL looks the picked ids up by primary key; with
+        # ``IN (…)`` it chose a hash join over a scan of every delivery of every campaign.
+        picked = deliveries.c.id == any_(func.array(pick.scalar_subquery()))
+    else:
+        picked = deliveries.c.id.in_(pick.scalar_subquery())
     claim = (
         update(deliveries)
-        .where(deliveries.c.id.in_(pick.scalar_subquery()))
+        .where(picked)
         .values(
             status=CLAIMED,
             batch_id=bindparam("c_batch", type_=deliveries.c.batch_id.type),
@@ -127,11 +133,16 @@ def claim_batch(
     size: int,
     lease: timedelta,
     now: datetime,
+    after: int = 0,
 ) -> Batch | None:
     """Claim up to ``size`` queued deliveries in one statement; None when none are left.
 
     Recipients who unsubscribed, bounced or complained since the snapshot are marked
-    ``suppressed`` here and left out of the batch.
+    ``suppressed`` here and left out of the batch. ``after``: only rows with a higher id (a
+    worker passes its last claimed id, so the search does not walk past every row already
+    sent; PostgreSQL's planner picks the primary key for ``ORDER BY id LIMIT n`` and filters
+    the status, which costs more each batch as the campaign goes on). A claim ``after`` a
+    position that finds nothing says nothing about the rows before it: ask again from 0.
     """
     batch_id = uuid.uuid4().hex
     with write_transaction(engine) as connection:
@@ -140,6 +151,7 @@ def claim_batch(
             claim,
             {
                 "c_campaign": campaign_id,
+                "c_after": after,
                 "c_size": size,
                 "c_batch": batch_id,
                 "c_worker": worker_id,

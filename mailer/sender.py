@@ -213,6 +213,7 @@ def send_campaign(
     def work() -> None:
         worker_id = new_worker_id()
         misses = 0
+        after = 0  # this worker's last claimed row: the next claim searches from there
         while not run.stop.is_set():
             if campaign_status(engine, campaign.id) != SENDING:
                 return
@@ -224,7 +225,11 @@ def send_campaign(
                     size=size,
                     lease=options.lease,
                     now=clock(),
+                    after=after,
                 )
+            if batch is None and after:
+                after = 0  # rows before it may be queued again (released batches): look there
+                continue
             if batch is None:
                 # On PostgreSQL a claim skips rows another worker is claiming at this moment
                 # (SKIP LOCKED): stop only when nothing is queued at all.
@@ -234,6 +239,8 @@ def send_campaign(
                 sleep(CLAIM_RETRY_WAIT)
                 continue
             misses = 0
+            if batch.recipients:
+                after = batch.recipients[-1].row_id
             if progress and batch.suppressed:
                 progress(batch.suppressed)
             if not batch.recipients:
