@@ -88,7 +88,10 @@ class TokenSigner:
         from pre-keyed SHA-256 states (RFC 2104: H(K^opad || H(K^ipad || m))), copying two
         hash objects per token, about half the cost of copying an ``hmac.HMAC``.
         """
-        when = int((issued_at or datetime.now(UTC)).timestamp())
+        issued_at = issued_at or datetime.now(UTC)
+        probe = "probe"
+        expected = self.sign(purpose, probe, list_id, issued_at)  # the same checks, once
+        when = int(issued_at.timestamp())
         head = f"{_CODE_OF[purpose]}{VERSION}.{when:x}."
         tail = f".{list_id or ''}"
         inner, outer = _pads(self._keys[0])
@@ -106,8 +109,7 @@ class TokenSigner:
             signature = b64(o.digest()[:SIGNATURE_BYTES], newline=False)[:22]
             return f"{payload}.{signature.translate(_URL_SAFE).decode('ascii')}"
 
-        probe = "probe"
-        if sign_one(probe) != self.sign(purpose, probe, list_id, issued_at):  # same checks too
+        if sign_one(probe) != expected:
             raise AssertionError("fast token signing disagrees with sign()")
         return sign_one
 

@@ -105,6 +105,37 @@ def test_claims_never_overlap_and_end_with_none(engine: Engine, sample_email: Em
     assert delivery_counts(engine, campaign_id)["claimed"] == 25
 
 
+def test_a_claim_after_a_row_skips_rows_before_it_and_from_zero_finds_them(
+    engine: Engine, sample_email: Email
+) -> None:
+    add_people(engine, 6)
+    campaign_id = prepared(engine, sample_email)
+    first = claim_batch(engine, campaign_id, worker_id="w", size=3, lease=LEASE, now=START)
+    assert first is not None
+    settle_batch(engine, first.id, "queued", now=START)  # released: queued again
+    last = first.recipients[-1].row_id
+    later = claim_batch(
+        engine, campaign_id, worker_id="w", size=10, lease=LEASE, now=START, after=last
+    )
+    assert later is not None
+    assert all(r.row_id > last for r in later.recipients) and len(later.recipients) == 3
+    assert (
+        claim_batch(
+            engine,
+            campaign_id,
+            worker_id="w",
+            size=10,
+            lease=LEASE,
+            now=START,
+            after=later.recipients[-1].row_id,
+        )
+        is None
+    )
+    again = claim_batch(engine, campaign_id, worker_id="w", size=10, lease=LEASE, now=START)
+    assert again is not None
+    assert [r.row_id for r in again.recipients] == [r.row_id for r in first.recipients]
+
+
 def test_a_claim_suppresses_who_left_since_the_snapshot(
     engine: Engine, sample_email: Email
 ) -> None:

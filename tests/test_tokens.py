@@ -12,7 +12,7 @@ from subscribers.errors import (
     WrongPurpose,
 )
 from subscribers.keys import DEV_ONLY_KEY, keys_from_env
-from subscribers.tokens import TokenSigner, signer_from_env
+from subscribers.tokens import Purpose, TokenSigner, signer_from_env
 
 KEY = b"current-key-0123456789abcdef"
 OLD = b"previous-key-0123456789abcdef"
@@ -140,3 +140,35 @@ def test_dev_key_only_when_asked_for() -> None:
 def test_short_key_is_refused() -> None:
     with pytest.raises(MissingSecretKey, match="shorter than 16"):
         keys_from_env({"NEWSLETTER_SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    ("purpose", "list_id"),
+    [("unsubscribe", "research-news"), ("preferences", None), ("confirm", "research-news")],
+)
+def test_batch_signer_gives_exactly_the_tokens_sign_gives(
+    purpose: Purpose, list_id: str | None
+) -> None:
+    signer = TokenSigner([KEY, OLD])
+    sign_one = signer.signer_for(purpose, list_id, NOW)
+    for public_id in ("a", "pub-123_X", "Zz9" * 10):
+        token = sign_one(public_id)
+        assert token == signer.sign(purpose, public_id, list_id, NOW)
+        assert signer.verify(token, purpose, NOW).public_id == public_id
+
+
+@pytest.mark.parametrize(
+    ("purpose", "list_id", "public_id"),
+    [
+        ("unsubscribe", None, "pub1"),  # an unsubscribe token names its list
+        ("nonsense", "research-news", "pub1"),
+        ("preferences", "bad list", "pub1"),
+        ("preferences", None, "not safe"),
+        ("preferences", None, ""),
+    ],
+)
+def test_batch_signer_refuses_what_sign_refuses(
+    purpose: str, list_id: str | None, public_id: str
+) -> None:
+    with pytest.raises(ValueError):
+        SIGNER.signer_for(purpose, list_id, NOW)(public_id)  # type: ignore[arg-type]
