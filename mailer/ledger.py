@@ -6,9 +6,9 @@ through :func:`subscribers.db.write_transaction`). The crash-safety rules live h
 - a campaign freezes its rendered email when it starts, so later edits to the YAML change
   nothing already sending or sent;
 - the audience is snapshotted once, into ``deliveries`` (unique per campaign × subscriber);
-- a worker claims a batch with one ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` (``FOR UPDATE
-  SKIP LOCKED`` on PostgreSQL) and records its worker id and lease; suppression is re-checked
-  at claim time;
+- a worker claims a batch with one statement, ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` on
+  SQLite and ``UPDATE … WHERE id = ANY(ARRAY(SELECT … LIMIT n FOR UPDATE SKIP LOCKED))`` on
+  PostgreSQL, recording its worker id and lease; suppression is re-checked at claim time;
 - rows are marked ``accepted`` only after the server said so; a claimed batch whose worker died
   or whose lease ran out becomes ``unknown`` and is never resent without a person (or a
   SendGrid ``processed``/``dropped`` event) deciding.
