@@ -245,15 +245,6 @@ def settle_batch(
         connection.execute(batch_row, params)
 
 
-def renew_lease(engine: Engine, batch_id: str, *, lease: timedelta, now: datetime) -> None:
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(deliveries)
-            .where(deliveries.c.batch_id == batch_id, deliveries.c.status == CLAIMED)
-            .values(lease_until=now + lease)
-        )
-
-
 def expire_leases(
     engine: Engine,
     campaign_id: int,

@@ -29,7 +29,6 @@ from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailer.ledger_tables import (
-    CLAIMED,
     FINISHED_STATES,
     PAUSED,
     QUEUED,
@@ -318,14 +317,3 @@ def campaigns_to_resume(engine: Engine) -> list[Campaign]:
             .order_by(campaigns.c.id)
         ).all()
     return [_campaign(row) for row in rows]
-
-
-def claimed_by_others(engine: Engine, campaign_id: int) -> int:
-    with read_connection(engine) as connection:
-        return int(
-            connection.execute(
-                select(func.count()).where(
-                    deliveries.c.campaign_id == campaign_id, deliveries.c.status == CLAIMED
-                )
-            ).scalar_one()
-        )

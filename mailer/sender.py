@@ -112,6 +112,7 @@ class RecipientLinks:
 class SendOptions:
     concurrency: int = 4
     batch_size: int | None = None  # default: the transport's maximum
+    # longer than a batch can take (retry budget 5 min + timeouts), so it is never renewed
     lease: timedelta = timedelta(minutes=15)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
