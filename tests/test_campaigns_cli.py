@@ -62,6 +62,21 @@ def test_list_shows_every_campaign_with_counts(
     assert data[0]["counts"]["queued"] == 3
 
 
+def test_list_reports_a_dead_workers_batch_as_unknown(
+    campaigns: Campaigns, started: int, engine: Engine
+) -> None:
+    from datetime import timedelta
+
+    from mailer.claims import claim_batch
+    from mailer.ledger import HOST
+
+    dead = f"{HOST}:4194303:gone"  # a process id that is not running on this host
+    claim_batch(engine, started, worker_id=dead, size=2, lease=timedelta(hours=1), now=START)
+    data = json.loads(campaigns("list", "--json").stdout)
+    assert data[0]["counts"]["unknown"] == 2
+    assert data[0]["counts"]["claimed"] == 0
+
+
 def test_show_finds_a_campaign_by_number_or_issue_id(
     campaigns: Campaigns, started: int, sample_email: Email
 ) -> None:

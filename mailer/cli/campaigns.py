@@ -35,11 +35,15 @@ def campaigns() -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """Every campaign with its status and delivery counts."""
-    from mailer.claims import delivery_counts
+    from mailer.claims import delivery_counts, expire_leases
     from mailer.ledger import list_campaigns
 
     with open_engine(project_dir(ctx)) as engine:
-        rows = [(c, delivery_counts(engine, c.id)) for c in list_campaigns(engine)]
+        found = list_campaigns(engine)
+        for campaign in found:
+            if campaign.status in ("sending", "paused"):
+                expire_leases(engine, campaign.id, now=_now())  # dead workers' rows: unknown
+        rows = [(c, delivery_counts(engine, c.id)) for c in found]
     if as_json:
         print_json([_summary(c, counts) for c, counts in rows])
         return
