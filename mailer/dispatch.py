@@ -38,7 +38,7 @@ from mailer.rendered import (
     Email,
     substitutions,
 )
-from mailer.sender import RecipientLinks, SendOptions, SendReport, send_campaign
+from mailer.sender import RecipientLinks
 from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
 from mailer.transports.retry import RetryPolicy, send_with_retry
@@ -97,21 +97,6 @@ def open_campaign(
         assert fresh is not None
         return fresh
     return campaign
-
-
-def run_campaign(
-    engine: Engine,
-    campaign: Campaign,
-    transport: Transport,
-    links: RecipientLinks,
-    *,
-    clock: Clock,
-    options: SendOptions,
-    progress: Callable[[int], None] | None = None,
-) -> SendReport:
-    return send_campaign(
-        engine, campaign, transport, links, options=options, clock=clock, progress=progress
-    )
 
 
 # --- scheduled runs ------------------------------------------------------------------------

@@ -11,15 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -28,11 +24,11 @@ from subscribers.db import get_engine
 from subscribers.store import Subscriber, get_by_email
 from tests.plugins.supporters import links_in, read_eml, text_of
 from tests.plugins.web import save_screenshot
+from tests.serving import NEWSLETTER, free_port, running_serve
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-NEWSLETTER = Path(sys.executable).with_name("newsletter")
 ISSUE = "2026-12-secondary-research"
 
 
@@ -67,16 +63,9 @@ class Served:
         return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     root = tmp_path / "project"
     root.mkdir()
@@ -95,35 +84,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         NO_COLOR="1",
         COLUMNS="100",
     )
-    process = subprocess.Popen(
-        [str(NEWSLETTER), "--project", str(root), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        with httpx.Client(base_url=base_url, trust_env=False, timeout=2) as http:
-            while True:
-                try:
-                    if http.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    assert process.stderr is not None
-                    raise AssertionError(f"server did not start: {process.stderr.read()!r}")
-                time.sleep(0.05)
+    with running_serve(root, port, env):
         yield Served(base_url, root, outbox, env)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 @pytest.fixture

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,15 +13,7 @@ import pytest
 from mailer.events import PUBLIC_KEY_ENV
 from mailer.settings import Project
 from tests.plugins.web import Signer, make_event, make_payload
-
-NEWSLETTER = Path(sys.executable).with_name("newsletter")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+from tests.serving import NEWSLETTER, free_port, running_serve
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -36,36 +24,9 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def served(web_project: Project, signer: Signer) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(NEWSLETTER), "--project", str(web_project.root), "serve", "--port", str(port)],
-        env=_env(**{PUBLIC_KEY_ENV: signer.public_key}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        with httpx.Client(base_url=base_url, trust_env=False, timeout=2) as http:
-            while True:
-                try:
-                    if http.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"server did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
-                time.sleep(0.05)
+    env = _env(**{PUBLIC_KEY_ENV: signer.public_key})
+    with running_serve(web_project.root, free_port(), env) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 def test_serve_answers_health_and_pages(served: str) -> None:

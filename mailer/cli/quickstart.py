@@ -25,8 +25,8 @@ def quickstart(ctx: click.Context) -> None:
     from datetime import UTC, datetime
 
     from mailer.content import find_issue
-    from mailer.dispatch import open_campaign, prepare_email, run_campaign
-    from mailer.sender import RecipientLinks, SendOptions
+    from mailer.dispatch import open_campaign, prepare_email
+    from mailer.sender import RecipientLinks, SendOptions, send_campaign
     from mailer.settings import load_project
     from mailer.transports.outbox import OutboxTransport
     from subscribers.audit import os_user
@@ -80,7 +80,7 @@ def quickstart(ctx: click.Context) -> None:
                     "the same issue twice"
                 )
             else:
-                report = run_campaign(
+                report = send_campaign(
                     engine,
                     campaign,
                     transport,

@@ -289,9 +289,9 @@ def _run_with_progress(
             campaign.issue_id, total=campaign.recipients, completed=done_before
         )
         try:
-            from mailer.dispatch import run_campaign
+            from mailer.sender import send_campaign
 
-            return run_campaign(
+            return send_campaign(
                 engine,
                 campaign,
                 transport,
