@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailer.content import load_issue  # noqa: E402
-from mailer.mjml import compile_mjml  # noqa: E402
-from mailer.render import render_issue, render_mjml  # noqa: E402
+from mailer.content.issue import load_issue  # noqa: E402
+from mailer.render.mjml import compile_mjml  # noqa: E402
+from mailer.render.view import render_issue, render_mjml  # noqa: E402
 from mailer.settings import load_project  # noqa: E402
 
 

@@ -165,7 +165,7 @@ def database(backend: str, workdir: Path, pg_url: str, name: str) -> Iterator[st
 
 
 def sample_email() -> Any:
-    from mailer.dispatch import prepare_email
+    from mailer.send.plans import prepare_email
     from mailer.settings import load_project
 
     return prepare_email(load_project(ROOT), ISSUE, now=datetime.now(UTC))
@@ -195,9 +195,9 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
     import cProfile
     import pstats
 
-    import mailer.sender
-    from mailer.ledger import start_campaign
-    from mailer.sender import RecipientLinks, SendOptions, send_campaign
+    import mailer.send.sender
+    from mailer.send.campaigns import start_campaign
+    from mailer.send.sender import RecipientLinks, SendOptions, send_campaign
     from mailer.transports.sendgrid import SendGridConfig, SendGridTransport
     from subscribers.tokens import TokenSigner
 
@@ -208,7 +208,7 @@ def child_send(url: str, server: str, concurrency: int, profile: bool) -> None:
     profiles: list[Any] = []
     main_profile = cProfile.Profile()
     if profile:
-        setattr(mailer.sender, "ThreadPoolExecutor", _profiled_pool(profiles))  # noqa: B010
+        setattr(mailer.send.sender, "ThreadPoolExecutor", _profiled_pool(profiles))  # noqa: B010
         main_profile.enable()
     before = resource.getrusage(resource.RUSAGE_SELF)
     baseline = before.ru_maxrss
@@ -263,7 +263,7 @@ def child_naive(server: str, count: int) -> None:
         To,
     )
 
-    from mailer.rendered import substitutions
+    from mailer.render.email import substitutions
     from mailer.transports.sendgrid import quiet_library_loggers
     from subscribers.tokens import TokenSigner
 

@@ -2,7 +2,7 @@
 
 Prints events/s for the pure step (verify + parse) and over HTTP (uvicorn in a child process,
 httpx client here) with the in-memory recorder and with the database recorder
-(:class:`mailer.event_store.DatabaseRecorder`) on a fresh SQLite file and a private PostgreSQL
+(:class:`mailer.events.store.DatabaseRecorder`) on a fresh SQLite file and a private PostgreSQL
 database (created on ``--postgres``, default TEST_DATABASE_URL, dropped afterwards). The
 database holds a campaign of ``--size`` accepted deliveries that the events name, so bounces,
 complaints and unsubscribes really change subscribers. Target: at least 5,000 events/s.
@@ -32,7 +32,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mailer.events import (
+from mailer.events.webhook import (
     PUBLIC_KEY_ENV,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -93,7 +93,7 @@ def public_text(key: ec.EllipticCurvePrivateKey) -> str:
 def run_server(port: int, public_key: str, db_url: str | None) -> None:
     import uvicorn
 
-    from mailer.event_store import DatabaseRecorder
+    from mailer.events.store import DatabaseRecorder
     from mailer.settings import load_project
     from mailer.web import create_app
     from mailer.web.webhook import EventRecorder, MemoryRecorder
@@ -110,9 +110,9 @@ def seed_campaign(db_url: str, people: int) -> int:
     """A campaign whose ``people`` deliveries (rows 1..people) are accepted; its id."""
     from sqlalchemy import insert, select
 
-    from mailer.claims import claim_batch, settle_batch
-    from mailer.ledger import snapshot_audience, start_campaign
-    from mailer.rendered import Email
+    from mailer.render.email import Email
+    from mailer.send.campaigns import snapshot_audience, start_campaign
+    from mailer.send.deliveries import claim_batch, settle_batch
     from subscribers.db import get_engine, write_transaction
     from subscribers.models import subscribers, subscriptions
 

@@ -15,8 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
+from mailer.content.source import format_loc, load_yaml
 from mailer.errors import Problem, SettingsError
-from mailer.yamlsource import format_loc, load_yaml
 
 SETTINGS_FILE = "newsletter.yaml"
 

@@ -3,7 +3,7 @@
 ``sent_campaign(engine, n)`` sends nothing: it opens a campaign for ``n`` new subscribers through
 the ledger functions (snapshot, claim, settle) and leaves every delivery ``accepted`` (or
 ``unknown`` with ``outcome=UNKNOWN``). ``event_for(delivery, kind)`` is the SendGrid event of that
-delivery, parsed by the real :func:`mailer.events.parse_events`.
+delivery, parsed by the real :func:`mailer.events.webhook.parse_events`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from mailer.claims import claim_batch, settle_batch
-from mailer.event_tables import events
-from mailer.events import Event, parse_events
-from mailer.ledger import Campaign, delivery_ref, get_campaign, snapshot_audience
-from mailer.ledger_tables import ACCEPTED
+from mailer.events.tables import events
+from mailer.events.webhook import Event, parse_events
+from mailer.send.campaigns import Campaign, delivery_ref, get_campaign, snapshot_audience
+from mailer.send.deliveries import claim_batch, settle_batch
+from mailer.send.tables import ACCEPTED
 from subscribers.db import read_connection
 from tests.plugins.sendgrid import make_email
 from tests.plugins.sending import LIST_ID, add_people, open_test_campaign

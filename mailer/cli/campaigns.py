@@ -17,7 +17,7 @@ def _now() -> datetime:
 
 
 def _find(engine: Any, ref: str) -> Any:
-    from mailer.ledger import get_campaign
+    from mailer.send.campaigns import get_campaign
 
     campaign = get_campaign(engine, int(ref)) if ref.isdigit() else get_campaign(engine, ref)
     if campaign is None:
@@ -35,8 +35,8 @@ def campaigns() -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """Every campaign with its status and delivery counts."""
-    from mailer.claims import delivery_counts, expire_leases
-    from mailer.ledger import list_campaigns
+    from mailer.send.campaigns import list_campaigns
+    from mailer.send.deliveries import delivery_counts, expire_leases
 
     with open_engine(project_dir(ctx)) as engine:
         found = list_campaigns(engine)
@@ -88,8 +88,8 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
 @click.pass_context
 def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
     """One campaign (id or issue id): counts, unknown batches, test sends."""
-    from mailer.claims import delivery_counts, expire_leases, unknown_batches
-    from mailer.ledger import get_campaign, test_send_history
+    from mailer.send.campaigns import get_campaign, test_send_history
+    from mailer.send.deliveries import delivery_counts, expire_leases, unknown_batches
 
     with open_engine(project_dir(ctx)) as engine:
         if not campaign.isdigit() and get_campaign(engine, campaign) is None:
@@ -159,7 +159,7 @@ def _show_tests_only(issue_id: str, tests: list[dict[str, Any]], as_json: bool) 
 
 def _event_counts(engine: Any, campaign: Any) -> dict[str, int]:
     """SendGrid's events so far (`newsletter report` has the rest)."""
-    from mailer.event_report import campaign_report
+    from mailer.events.report import campaign_report
 
     found = campaign_report(engine, campaign, links=0)
     return {k: getattr(found, k) for k in ("bounced", "complained", "unsubscribed")}
@@ -173,7 +173,7 @@ def _move(
     verb: str,
     reason: str | None = None,
 ) -> None:
-    from mailer.ledger import set_status
+    from mailer.send.campaigns import set_status
 
     with open_engine(project_dir(ctx)) as engine:
         found = _find(engine, ref)
@@ -234,7 +234,7 @@ def cancel(ctx: click.Context, campaign: str, yes: bool) -> None:
 @click.pass_context
 def resolve(ctx: click.Context, campaign: str, action: str | None) -> None:
     """Decide the fate of deliveries whose outcome is unknown."""
-    from mailer.claims import resolve_unknown
+    from mailer.send.deliveries import resolve_unknown
 
     if action is None:
         fail("choose --resend or --mark-sent")

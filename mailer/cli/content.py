@@ -23,7 +23,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     Prints every problem as path:line:column: field: message. Exits 1 when any error is found;
     warnings alone exit 0.
     """
-    from mailer.check import check_paths
+    from mailer.render.check import check_paths
     from mailer.settings import load_project
 
     with user_errors():
@@ -58,10 +58,10 @@ def build(ctx: click.Context, issue: str, out: Path) -> None:
 
     Refuses, writing nothing, when `newsletter check` finds errors in the issue.
     """
-    from mailer.check import check_paths
-    from mailer.content import find_issue
-    from mailer.mime import build_message
-    from mailer.rendered import substitutions
+    from mailer.content.issue import find_issue
+    from mailer.render.check import check_paths
+    from mailer.render.email import substitutions
+    from mailer.render.mime import build_message
     from mailer.settings import load_project
 
     with user_errors():
@@ -99,7 +99,7 @@ def build(ctx: click.Context, issue: str, out: Path) -> None:
 )
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of an issue file (for editor autocompletion)."""
-    from mailer.schema import issue_schema_json
+    from mailer.content.schema import issue_schema_json
 
     text = issue_schema_json()
     if out is None:

@@ -24,9 +24,9 @@ def quickstart(ctx: click.Context) -> None:
     """Import examples/subscribers.csv and send the sample issue to the local outbox."""
     from datetime import UTC, datetime
 
-    from mailer.content import find_issue
-    from mailer.dispatch import open_campaign, prepare_email
-    from mailer.sender import RecipientLinks, SendOptions, send_campaign
+    from mailer.content.issue import find_issue
+    from mailer.send.plans import open_campaign, prepare_email
+    from mailer.send.sender import RecipientLinks, SendOptions, send_campaign
     from mailer.settings import load_project
     from mailer.transports.outbox import OutboxTransport
     from subscribers.audit import os_user

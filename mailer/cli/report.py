@@ -26,8 +26,8 @@ def report(ctx: click.Context, issue: str, as_json: bool, links: int) -> None:
     ISSUE is the issue id (or the campaign's number). Counts come from SendGrid's events as
     the webhook recorded them; opened and clicked count people, not events.
     """
-    from mailer.event_report import campaign_report
-    from mailer.ledger import get_campaign
+    from mailer.events.report import campaign_report
+    from mailer.send.campaigns import get_campaign
 
     with open_engine(project_dir(ctx)) as engine:
         campaign = get_campaign(engine, int(issue) if issue.isdigit() else issue)

@@ -23,7 +23,7 @@ import click
 from mailer.cli.common import fail, open_engine, print_json, project_dir, user_errors
 
 if TYPE_CHECKING:
-    from mailer.sender import SendReport
+    from mailer.send.sender import SendReport
 
 EXIT_REFUSED, EXIT_UNFINISHED, EXIT_UNKNOWN = 1, 2, 3
 
@@ -89,7 +89,7 @@ def send(
     """
     if due == bool(issue):
         fail("give either an ISSUE or --due", EXIT_REFUSED)
-    from mailer.sender import SendOptions
+    from mailer.send.sender import SendOptions
 
     options = SendOptions(concurrency=concurrency)
     root = project_dir(ctx)
@@ -115,7 +115,7 @@ def send(
 
 @contextmanager
 def _setup(root: Path, *, interactive: bool, dev_key: bool) -> Iterator[Any]:
-    from mailer.sender import RecipientLinks
+    from mailer.send.sender import RecipientLinks
     from mailer.settings import load_project
     from mailer.transports import transport_from_env
     from subscribers.errors import SubscriberError
@@ -149,9 +149,9 @@ def _send_one(
     as_json: bool,
     dev_key: bool,
 ) -> None:
-    from mailer.content import find_issue
-    from mailer.dispatch import dry_run as plan
-    from mailer.dispatch import open_campaign, prepare_email, sandbox_send, test_send
+    from mailer.content.issue import find_issue
+    from mailer.send.plans import dry_run as plan
+    from mailer.send.plans import open_campaign, prepare_email, sandbox_send, test_send
 
     with _setup(root, interactive=True, dev_key=dev_key) as (project, transport, links, engine):
         with user_errors():
@@ -221,8 +221,8 @@ def _send_one(
 
 
 def _send_due(root: Path, options: Any, *, dev_key: bool, as_json: bool) -> None:
-    from mailer.dispatch import open_campaign, orphan_resumes, plan_due, prepare_email
     from mailer.errors import MailerError
+    from mailer.send.plans import open_campaign, orphan_resumes, plan_due, prepare_email
 
     with _setup(root, interactive=False, dev_key=dev_key) as (project, transport, links, engine):
         now = now_utc()
@@ -267,9 +267,9 @@ def _run_with_progress(
         TimeRemainingColumn,
     )
 
-    from mailer.claims import delivery_counts
-    from mailer.ledger import new_worker_id
-    from mailer.sender import StoppedSending, prepare_campaign
+    from mailer.send.campaigns import new_worker_id
+    from mailer.send.deliveries import delivery_counts
+    from mailer.send.sender import StoppedSending, prepare_campaign
 
     # a unique owner: two runs at once must never release each other's lock
     campaign = prepare_campaign(engine, campaign, clock=now_utc, owner=new_worker_id())
@@ -289,7 +289,7 @@ def _run_with_progress(
             campaign.issue_id, total=campaign.recipients, completed=done_before
         )
         try:
-            from mailer.sender import send_campaign
+            from mailer.send.sender import send_campaign
 
             return send_campaign(
                 engine,
@@ -308,8 +308,8 @@ def _run_with_progress(
 
 
 def _report_only(engine: Any, campaign: Any) -> SendReport:
-    from mailer.claims import delivery_counts, unknown_batches
-    from mailer.sender import SendReport
+    from mailer.send.deliveries import delivery_counts, unknown_batches
+    from mailer.send.sender import SendReport
 
     return SendReport(
         campaign.id,

@@ -25,7 +25,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from mailer.event_store import DatabaseRecorder
+    from mailer.events.store import DatabaseRecorder
     from mailer.settings import load_project
     from mailer.web import create_app
 

@@ -1,7 +1,7 @@
 """The narrow interface between the sender and whatever delivers mail.
 
 The sender hands a transport one batch of :class:`Outgoing` recipients of one rendered
-:class:`~mailer.rendered.Email` and gets a :class:`BatchResult` back, or one of the errors in
+:class:`~mailer.render.email.Email` and gets a :class:`BatchResult` back, or one of the errors in
 :mod:`mailer.transports.errors`, which say whether the batch may have been accepted.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from mailer.rendered import Email
+from mailer.render.email import Email
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from email.utils import formataddr
 from pathlib import Path
 
-from mailer.mime import build_message
-from mailer.rendered import Email
+from mailer.render.email import Email
+from mailer.render.mime import build_message
 from mailer.transports.base import BatchResult, Outgoing, check_batch_size
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type
 
-from mailer.rendered import Email
+from mailer.render.email import Email
 from mailer.transports.base import BatchResult, Outgoing, Transport
 from mailer.transports.errors import NotAccepted, RetryBudgetExhausted
 

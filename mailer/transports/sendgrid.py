@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from mailer.mime import ONE_CLICK, list_unsubscribe, subject_line
-from mailer.rendered import Email
+from mailer.render.email import Email
+from mailer.render.mime import ONE_CLICK, list_unsubscribe, subject_line
 from mailer.transports.base import BatchResult, Outgoing, check_batch_size
 from mailer.transports.errors import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 

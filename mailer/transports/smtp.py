@@ -15,8 +15,8 @@ from email.utils import formataddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mailer.errors import TransportConfigError
-from mailer.mime import build_message
-from mailer.rendered import Email
+from mailer.render.email import Email
+from mailer.render.mime import build_message
 from mailer.transports.base import BatchResult, Outgoing, check_batch_size
 from mailer.transports.errors import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mailer.events import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_key
+from mailer.events.webhook import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_key
 from mailer.settings import Project
 from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from mailer.ledger import Campaign, get_campaign, list_campaigns
-from mailer.ledger_tables import SENT
-from mailer.rendered import personalise, substitutions
+from mailer.render.email import personalise, substitutions
+from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
+from mailer.send.tables import SENT
 from mailer.web.supporters import Supporters
 
 NEUTRAL_LINK = "/link"

@@ -2,7 +2,7 @@
 
 Each is a small plain Jinja template pair (``templates/web/email_<kind>.txt.j2`` and
 ``.html.j2``) rendered with the real values for one person, wrapped in the same frozen
-:class:`~mailer.rendered.Email` value a campaign uses, and handed to the configured transport
+:class:`~mailer.render.email.Email` value a campaign uses, and handed to the configured transport
 as a one-recipient batch (the outbox unless ``NEWSLETTER_TRANSPORT`` says otherwise). The
 email's ``issue_id`` is ``notice-<kind>``, so the outbox files them under
 ``outbox/notice-<kind>/``.
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from mailer.rendered import Email, substitutions
+from mailer.render.email import Email, substitutions
 from mailer.settings import Project
 from mailer.transports import Outgoing, Transport
 from mailer.web.pages import Pages

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from mailer.check import FileReport, check_paths
-from mailer.content import issue_paths
-from mailer.rendered import personalise, substitutions
+from mailer.content.issue import issue_paths
+from mailer.render.check import FileReport, check_paths
+from mailer.render.email import personalise, substitutions
 from mailer.settings import SETTINGS_FILE, Project, load_project
 from mailer.web.pages import Endpoint, Pages
 

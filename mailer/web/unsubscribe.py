@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailer.mime import ONE_CLICK
+from mailer.render.mime import ONE_CLICK
 from mailer.web.supporters import Supporters, text_field, who
 from subscribers.store import unsubscribe
 

@@ -3,7 +3,7 @@
 The endpoint reads the raw body (the size limit middleware caps it), verifies the signature
 over the timestamp and those exact bytes, parses the events and hands them to the recorder
 injected into the app. Verification and parsing are the pure functions of
-:mod:`mailer.events`; what "recording" means (the ledger, suppressions, counts) is the
+:mod:`mailer.events.webhook`; what "recording" means (the ledger, suppressions, counts) is the
 recorder's job, applied idempotently by ``sg_event_id`` because SendGrid retries for 24 hours.
 
 Answers: 200 with the number of events received; 403 for a missing, bad or stale signature;
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mailer.errors import WebhookConfigError
-from mailer.events import (
+from mailer.events.webhook import (
     PUBLIC_KEY_ENV,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

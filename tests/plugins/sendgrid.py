@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mailer.rendered import Email, substitutions
+from mailer.render.email import Email, substitutions
 from mailer.transports.base import Outgoing
 from mailer.transports.sendgrid import SendGridConfig, SendGridTransport
 from tests.fakesendgrid import FakeSendGrid

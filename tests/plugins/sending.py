@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from mailer.ledger import get_campaign, start_campaign
-from mailer.ledger_tables import deliveries
-from mailer.rendered import Email
-from mailer.sender import RecipientLinks, SendOptions
+from mailer.render.email import Email
+from mailer.send.campaigns import get_campaign, start_campaign
+from mailer.send.sender import RecipientLinks, SendOptions
+from mailer.send.tables import deliveries
 from mailer.transports.retry import RetryPolicy
 from subscribers.db import read_connection, write_transaction
 from subscribers.models import ACTIVE, subscribers, subscriptions

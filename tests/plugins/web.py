@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mailer.events import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from mailer.events.webhook import PUBLIC_KEY_ENV, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from mailer.settings import Project, load_project
 from mailer.web import WebLimits, create_app
 from mailer.web.webhook import MemoryRecorder

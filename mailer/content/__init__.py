@@ -1,0 +1,9 @@
+"""Content: an issue file (YAML) → a validated, frozen ``Issue``.
+
+Modules: ``source`` (safe YAML with the position of every value), ``issue`` (the pydantic
+model, loading and settings references), ``lint`` (advice and errors about a loaded issue),
+``schema`` (the JSON Schema editors use).
+
+May import: ``mailer.errors``, ``mailer.settings`` and the standard library and third-party
+parsers. Never imports ``render``, ``send``, ``events``, ``transports``, ``web`` or ``cli``.
+"""

@@ -1,0 +1,46 @@
+"""The ``events`` table (migration 0003): every SendGrid event received, once.
+
+``sg_event_id`` is unique, so a batch SendGrid retries is recorded once. No email address is
+kept: ``subscriber_id`` points at the subscriber row (blanked by ``forget``), addresses in
+bounce reasons are redacted, and per-recipient tokens in clicked links are cut out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+
+from mailer.send.tables import Id
+from subscribers.models import UtcDateTime, metadata
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sg_event_id", String(100), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),  # mailer.events.webhook.EventKind
+    Column("event_type", String(40), nullable=False),  # as SendGrid named it
+    Column("effect", String(12), nullable=False),  # mailer.events.webhook.Effect
+    Column(
+        "campaign_id",
+        Integer,
+        ForeignKey("campaigns.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("delivery_ref", String(64), nullable=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("list_id", String(64), nullable=True),
+    Column("sg_message_id", String(160), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("bounce_type", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("ix_events_campaign_id_kind_subscriber_id", "campaign_id", "kind", "subscriber_id"),
+    Index("ix_events_campaign_id_effect", "campaign_id", "effect"),
+    Index("ix_events_subscriber_id", "subscriber_id"),
+)

@@ -1,0 +1,236 @@
+"""Rendering: a validated ``Issue`` → the frozen ``Email`` (HTML, plain text and MJML).
+
+Jinja2 (autoescape, StrictUndefined) fills the MJML templates in ``templates/email/`` with a
+view model built here; values from the issue are passed as *data*, so ``{{ 7*7 }}`` in a title
+prints as typed. Markdown fields arrive pre-rendered and sanitised (:mod:`mailer.render.markdown`).
+:mod:`mailer.render.mjml` compiles the result. Per-recipient values are substitution tags
+(:mod:`mailer.render.email`), so an issue renders once for every recipient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from mailer.content.issue import Issue, Story, story_slug
+from mailer.errors import RenderError
+from mailer.render.email import (
+    FIRST_NAME_HTML,
+    FIRST_NAME_TEXT,
+    PREFERENCES_URL,
+    UNSUBSCRIBE_URL,
+    Email,
+    break_tags,
+)
+from mailer.render.markdown import add_utm, markdown_to_html, markdown_to_text, wrap_text
+from mailer.render.mjml import compile_mjml
+from mailer.settings import Project, Settings
+
+KIND_LABELS = {
+    "research": "Research",
+    "trial": "Clinical trial",
+    "achievement": "Achievement",
+    "event": "Event",
+    "appeal": "Appeal",
+    "news": "News",
+}
+CONTENT_WIDTH = 552  # 600 px body minus 24 px padding either side
+
+
+@lru_cache(maxsize=8)
+def _environments(templates: Path) -> tuple[jinja2.Environment, jinja2.Environment]:
+    loader = jinja2.FileSystemLoader(str(templates))
+    html_env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    text_env = jinja2.Environment(
+        loader=loader,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    return html_env, text_env
+
+
+def image_url(src: str, settings: Settings) -> str:
+    """An image's absolute URL: https:// as written, or served from ``/media/`` by the web app."""
+    if src.startswith(("http://", "https://")):
+        return src
+    return f"{settings.base_url}/media/{src}"
+
+
+def view_url(issue_id: str, settings: Settings) -> str:
+    return f"{settings.base_url}/archive/{issue_id}"
+
+
+@dataclass(frozen=True)
+class _Links:
+    utm: dict[str, str]
+
+    def content(self, url: str, content: str | None = None) -> str:
+        utm = dict(self.utm)
+        if utm and content:
+            utm["utm_content"] = content
+        return add_utm(url, utm)
+
+
+def _utm(issue: Issue, settings: Settings) -> dict[str, str]:
+    if not settings.utm.enabled:
+        return {}
+    return {
+        "utm_source": settings.utm.source,
+        "utm_medium": settings.utm.medium,
+        "utm_campaign": issue.id,
+    }
+
+
+def _story_view(story: Story, settings: Settings, links: _Links) -> dict[str, Any]:
+    colours = settings.brand.colours
+    slug = story_slug(story)
+    utm = dict(links.utm, utm_content=slug) if links.utm else {}
+    link_style = f"color:{colours.accent};"
+    researcher = None
+    if story.researcher:
+        r = story.researcher
+        researcher = break_tags(", ".join(p for p in (r.name, r.role, r.institution) if p))
+    quote = None
+    quote_text = ""
+    if story.quote:
+        q = story.quote
+        quote = {
+            "text": break_tags(q.text),
+            "attribution": break_tags(q.attribution),
+            "role": break_tags(q.role) if q.role else None,
+        }
+        who = q.attribution + (f", {q.role}" if q.role else "")
+        quote_text = (
+            wrap_text(f"\u201c{q.text}\u201d", indent="  ")
+            + "\n"
+            + wrap_text(f"\u2014 {who}", indent="  ")
+        )
+    image = None
+    if story.image:
+        image = {
+            "src": image_url(story.image.src, settings),
+            "alt": "" if story.image.decorative else break_tags(story.image.alt or ""),
+            "width": story.image.width or CONTENT_WIDTH,
+        }
+    link = None
+    if story.link:
+        link = {"url": links.content(story.link.url, slug), "label": break_tags(story.link.label)}
+    return {
+        "kind_label": KIND_LABELS[story.kind],
+        "title": break_tags(story.title),
+        "title_wrapped": break_tags(story.title),
+        "researcher": researcher,
+        "summary_html": Markup(markdown_to_html(story.summary, link_style=link_style, utm=utm)),
+        "summary_text": markdown_to_text(story.summary, utm=utm),
+        "quote": quote,
+        "quote_text": quote_text,
+        "image": image,
+        "link": link,
+        "doi": story.doi,
+        "doi_url": f"https://doi.org/{story.doi}" if story.doi else None,
+    }
+
+
+def build_context(issue: Issue, project: Project) -> dict[str, Any]:
+    """The view model the templates see. Every value from the issue is data."""
+    settings = project.settings
+    links = _Links(_utm(issue, settings))
+    colours = settings.brand.colours
+    link_style = f"color:{colours.accent};"
+    cta = None
+    if issue.call_to_action:
+        c = issue.call_to_action
+        cta = {
+            "heading": break_tags(c.heading),
+            "text_html": Markup(
+                markdown_to_html(c.text, link_style="color:#ffffff;", utm=links.utm)
+            ),
+            "text_text": markdown_to_text(c.text, utm=links.utm),
+            "button": {"label": break_tags(c.button_label), "url": links.content(c.url, "cta")},
+        }
+    return {
+        "language": settings.language,
+        "subject": break_tags(issue.subject),
+        "preheader": break_tags(issue.preheader or ""),
+        "brand": settings.brand,
+        "colours": colours,
+        "org": settings.organisation,
+        "website_url": links.content(settings.organisation.website, "logo"),
+        "list_name": settings.list_named(issue.audience.list).name,
+        "view_url": view_url(issue.id, settings),
+        "first_name_html": FIRST_NAME_HTML,
+        "first_name_text": FIRST_NAME_TEXT,
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PREFERENCES_URL,
+        "intro_html": Markup(markdown_to_html(issue.intro, link_style=link_style, utm=links.utm)),
+        "intro_text": markdown_to_text(issue.intro, utm=links.utm),
+        "stories": [_story_view(story, settings, links) for story in issue.stories],
+        "cta": cta,
+    }
+
+
+def render_mjml(issue: Issue, project: Project) -> tuple[str, str]:
+    """Fill the templates: returns (MJML source, plain text)."""
+    html_env, text_env = _environments(project.templates.resolve())
+    context = build_context(issue, project)
+    try:
+        mjml_source = html_env.get_template(f"email/{issue.layout}.mjml.j2").render(context)
+        text = text_env.get_template("email/text.txt.j2").render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"{project.templates}: template not found: {exc.name}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template error: {exc.message}") from None
+    return mjml_source, _tidy_text(text)
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line == "" and out and out[-1] == "":
+            continue
+        out.append(line)
+    return "\n".join(out).strip() + "\n"
+
+
+def render_issue(issue: Issue, project: Project) -> Email:
+    """Render an issue once: HTML (compiled MJML), plain text and the MJML itself."""
+    settings = project.settings
+    mjml_source, text = render_mjml(issue, project)
+    fonts = {"Brand": settings.brand.web_font} if settings.brand.web_font else {}
+    html = compile_mjml(mjml_source, templates=project.templates, fonts=fonts)
+    return Email(
+        issue_id=issue.id,
+        subject=issue.subject,
+        preheader=issue.preheader or "",
+        html=html,
+        text=text,
+        mjml=mjml_source,
+        from_email=str(settings.sender.from_email),
+        from_name=settings.sender.from_name,
+        reply_to=str(settings.sender.reply_to) if settings.sender.reply_to else None,
+        list_id=issue.audience.list,
+        interests=issue.audience.interests,
+        send_at=issue.send_at,
+        embargo_until=issue.embargo_until,
+        view_url=view_url(issue.id, settings),
+        language=settings.language,
+    )

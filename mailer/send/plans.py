@@ -1,0 +1,326 @@
+"""Wiring for the ``send`` command: check → render → campaign → send, and the due plan.
+
+The CLI calls these; each takes the stages' frozen values and hands them on. A bad issue
+sends nothing: ``prepare_email`` runs the full ``check`` first and refuses on any error or an
+embargo that has not lifted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from mailer.content.issue import issue_paths, parse_issue
+from mailer.errors import CampaignError, ContentError, EmbargoError, Problem
+from mailer.render.check import check_paths
+from mailer.render.email import (
+    DEFAULT_FIRST_NAME,
+    FIRST_NAME_HTML,
+    FIRST_NAME_TEXT,
+    PREFERENCES_URL,
+    UNSUBSCRIBE_URL,
+    Email,
+    substitutions,
+)
+from mailer.send.campaigns import (
+    Campaign,
+    campaigns_to_resume,
+    get_campaign,
+    record_test_send,
+    set_status,
+    start_campaign,
+)
+from mailer.send.sender import RecipientLinks
+from mailer.send.tables import PAUSED, SENDING
+from mailer.settings import Project
+from mailer.transports.base import Outgoing, Transport
+from mailer.transports.retry import RetryPolicy, send_with_retry
+from subscribers.audience import count_audience, iter_audience
+
+Clock = Callable[[], datetime]
+
+
+def prepare_email(
+    project: Project, path: Path, *, now: datetime, list_id: str | None = None
+) -> Email:
+    """Check and render one issue; refuse on any error or an embargo still in force."""
+    report = check_paths([path], project, now=now)
+    errors = tuple(p for p in report.problems if p.severity == "error")
+    if errors:
+        raise ContentError(errors)
+    file_report = report.files[0]
+    assert file_report.email is not None
+    email = file_report.email
+    if email.embargo_until is not None and email.embargo_until > now:
+        raise EmbargoError(
+            f"{file_report.path}: a story is embargoed until {email.embargo_until.isoformat()}; "
+            "nothing was sent"
+        )
+    if list_id is not None:
+        project.settings.list_named(list_id)
+        email = replace(email, list_id=list_id)
+    return email
+
+
+def open_campaign(
+    engine: Engine, email: Email, transport: Transport, *, now: datetime, resume_paused: bool
+) -> Campaign:
+    """The issue's campaign (created on first send). Its frozen email is what sends.
+
+    A campaign is never started for an empty audience: it would use up the issue id (one
+    campaign per id, ever) while sending to nobody, e.g. when a scheduled run comes before
+    the subscribers were imported.
+    """
+    if get_campaign(engine, email.issue_id) is None and not count_audience(
+        engine, email.list_id, email.interests or None
+    ):
+        raise CampaignError(
+            f"the audience of {email.issue_id} (list {email.list_id}"
+            + (f", interests {', '.join(email.interests)}" if email.interests else "")
+            + ") is empty: nothing was sent and the campaign was not started"
+        )
+    campaign = start_campaign(engine, email, transport=transport.name, now=now)
+    if campaign.list_id != email.list_id:
+        raise CampaignError(
+            f"campaign {campaign.issue_id} already goes to list {campaign.list_id!r}"
+        )
+    if campaign.status == PAUSED and (resume_paused and campaign.auto_resume):
+        set_status(engine, campaign.id, SENDING, now=now, only_from=(PAUSED,))
+        fresh = get_campaign(engine, campaign.id)
+        assert fresh is not None
+        return fresh
+    return campaign
+
+
+# --- scheduled runs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDecision:
+    path: str
+    issue_id: str | None
+    action: str  # "send", "skip", "error"
+    reason: str
+    problems: tuple[Problem, ...] = ()
+
+
+def plan_due(project: Project, engine: Engine, *, now: datetime) -> list[DueDecision]:
+    """What ``send --due`` does with each issue file, and why."""
+    decisions = []
+    for path in issue_paths(project):
+        parsed = parse_issue(path, project)
+        issue = parsed.issue
+        if issue is None:
+            decisions.append(
+                DueDecision(parsed.path, None, "error", "invalid issue file", parsed.problems)
+            )
+            continue
+        campaign = get_campaign(engine, issue.id)
+        if campaign is not None and campaign.finished:
+            decisions.append(
+                DueDecision(parsed.path, issue.id, "skip", f"already {campaign.status}")
+            )
+        elif campaign is not None and campaign.status in (SENDING,):
+            decisions.append(DueDecision(parsed.path, issue.id, "send", "resuming"))
+        elif campaign is not None and campaign.status == PAUSED and not campaign.auto_resume:
+            decisions.append(
+                DueDecision(
+                    parsed.path,
+                    issue.id,
+                    "skip",
+                    f"paused by a person ({campaign.status_reason or 'no reason given'})",
+                )
+            )
+        elif issue.status != "ready":
+            decisions.append(DueDecision(parsed.path, issue.id, "skip", "status is draft"))
+        elif issue.send_at is None:
+            decisions.append(DueDecision(parsed.path, issue.id, "skip", "no send_at"))
+        elif issue.send_at > now:
+            decisions.append(
+                DueDecision(parsed.path, issue.id, "skip", f"due at {issue.send_at.isoformat()}")
+            )
+        elif issue.embargo_until is not None and issue.embargo_until > now:
+            decisions.append(
+                DueDecision(
+                    parsed.path,
+                    issue.id,
+                    "skip",
+                    f"embargoed until {issue.embargo_until.isoformat()}",
+                )
+            )
+        else:
+            decisions.append(
+                DueDecision(parsed.path, issue.id, "send", "resuming" if campaign else "due")
+            )
+    return decisions
+
+
+def orphan_resumes(engine: Engine, decisions: Sequence[DueDecision]) -> list[Campaign]:
+    """Interrupted campaigns whose issue file is gone: resumed from their frozen email."""
+    planned = {d.issue_id for d in decisions if d.issue_id}
+    return [c for c in campaigns_to_resume(engine) if c.issue_id not in planned]
+
+
+# --- test, sandbox and dry runs --------------------------------------------------------------
+
+
+def test_send(
+    engine: Engine,
+    email: Email,
+    transport: Transport,
+    addresses: Sequence[str],
+    *,
+    base_url: str,
+    now: datetime,
+    sandbox: bool = False,
+) -> dict[str, Any]:
+    """Send to ``addresses`` only, marked [TEST]; recorded apart from the real campaign."""
+    outgoing = [
+        Outgoing(
+            delivery_id=f"test-{n}",
+            to_email=address,
+            to_name=None,
+            substitutions=substitutions(None, f"{base_url}/u/TEST", f"{base_url}/p/TEST"),
+            unsubscribe_url=f"{base_url}/u/TEST",
+        )
+        for n, address in enumerate(addresses, 1)
+    ]
+    result = send_with_retry(
+        transport,
+        email,
+        outgoing,
+        policy=RetryPolicy(max_attempts=3),
+        test=True,
+        sandbox=sandbox,
+        custom_args={"issue_id": email.issue_id, "mode": "test"},
+    )
+    detail = {"addresses": list(addresses), "message_id": result.message_id}
+    record_test_send(
+        engine,
+        email.issue_id,
+        mode="test",
+        transport=transport.name,
+        recipients=len(addresses),
+        detail=detail,
+        now=now,
+    )
+    return detail
+
+
+def sandbox_send(
+    engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
+) -> dict[str, Any]:
+    """The whole audience through SendGrid's sandbox mode: validated, delivered to no one."""
+    from mailer.send.deliveries import Batch, Claimed
+
+    size = transport.max_batch
+    requests = recipients = 0
+    chunk: list[Claimed] = []
+
+    def flush() -> None:
+        nonlocal requests, recipients
+        batch = Batch("sandbox", 0, tuple(chunk), 0)
+        outgoing = links.outgoing(email, 0, batch, now)
+        send_with_retry(
+            transport,
+            email,
+            outgoing,
+            policy=RetryPolicy(max_attempts=3),
+            sandbox=True,
+            custom_args={"issue_id": email.issue_id, "mode": "sandbox"},
+        )
+        requests += 1
+        recipients += len(chunk)
+        chunk.clear()
+
+    for r in iter_audience(engine, email.list_id, email.interests or None):
+        chunk.append(Claimed(r.id, r.id, r.public_id, r.email, r.first_name))
+        if len(chunk) >= size:
+            flush()
+    if chunk:
+        flush()
+    detail = {"requests": requests}
+    record_test_send(
+        engine,
+        email.issue_id,
+        mode="sandbox",
+        transport=transport.name,
+        recipients=recipients,
+        detail=detail,
+        now=now,
+    )
+    return {"recipients": recipients, "requests": requests}
+
+
+def dry_run(
+    engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
+) -> dict[str, Any]:
+    """The plan, without sending: recipients, batches and a redacted sample payload."""
+    from mailer.send.deliveries import Batch, Claimed
+
+    total = count_audience(engine, email.list_id, email.interests or None)
+    size = transport.max_batch
+    first_two = itertools.islice(
+        iter_audience(engine, email.list_id, email.interests or None, page_size=2), 2
+    )
+    sample = [Claimed(r.id, r.id, r.public_id, r.email, r.first_name) for r in first_two]
+    payload: Any = None
+    if sample:
+        outgoing = links.outgoing(email, 0, Batch("dry-run", 0, tuple(sample), 0), now)
+        payload = _redacted_payload(email, transport, outgoing)
+    return {
+        "issue_id": email.issue_id,
+        "subject": email.subject,
+        "list": email.list_id,
+        "interests": list(email.interests),
+        "transport": transport.name,
+        "target": transport.target,
+        "recipients": total,
+        "batch_size": size,
+        "batches": -(-total // size) if total else 0,
+        "html_bytes": email.html_bytes,
+        "sample_payload": payload,
+    }
+
+
+def _redact(item: Outgoing) -> Outgoing:
+    """No address, name or token of a real person in what a dry run prints."""
+    values = dict(item.substitutions)
+    for tag in (FIRST_NAME_HTML, FIRST_NAME_TEXT):
+        if values.get(tag) not in (None, DEFAULT_FIRST_NAME):
+            values[tag] = "Redacted"
+    for tag in (UNSUBSCRIBE_URL, PREFERENCES_URL):
+        if tag in values:
+            values[tag] = values[tag].rsplit("/", 1)[0] + "/REDACTED"
+    return replace(
+        item,
+        to_email="redacted@example.invalid",
+        to_name="Redacted" if item.to_name else None,
+        substitutions=values,
+        unsubscribe_url=item.unsubscribe_url.rsplit("/", 1)[0] + "/REDACTED",
+    )
+
+
+def _redacted_payload(email: Email, transport: Transport, outgoing: list[Outgoing]) -> Any:
+    outgoing = [_redact(o) for o in outgoing]
+    if transport.name == "sendgrid":
+        from mailer.transports.sendgrid import SendGridConfig, build_request_body
+
+        body = build_request_body(email, outgoing, SendGridConfig(api_key="redacted"))
+    else:
+        body = {
+            "personalizations": [
+                {"to": o.to_email, "substitutions": dict(o.substitutions)} for o in outgoing
+            ]
+        }
+    data = json.loads(json.dumps(body))
+    for part in data.get("content", []):
+        part["value"] = part["value"][:200] + "…"
+    return data
