@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, exists, func, or_, select
 
+from subscribers.bulk import chunked, member_of
 from subscribers.db import read_connection
 from subscribers.models import ACTIVE, subscriber_interests, subscribers, subscriptions
 
@@ -86,6 +87,20 @@ def count_audience(engine: Engine, list_id: str, interests: Collection[str] | No
     query = select(func.count()).select_from(_joined()).where(*_conditions(list_id, interests))
     with read_connection(engine) as connection:
         return int(connection.execute(query).scalar_one())
+
+
+def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str) -> set[int]:
+    """The subset of ``subscriber_ids`` that may be sent mail from ``list_id`` right now."""
+    found: set[int] = set()
+    with read_connection(engine) as connection:
+        for chunk in chunked(subscriber_ids):
+            query = (
+                select(subscribers.c.id)
+                .select_from(_joined())
+                .where(*_conditions(list_id, None), member_of(connection, subscribers.c.id, chunk))
+            )
+            found.update(connection.execute(query).scalars())
+    return found
 
 
 def audience_ids(list_id: str, interests: Collection[str] | None = None) -> Any:

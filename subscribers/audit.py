@@ -8,6 +8,7 @@ personal here). The database refuses UPDATE and DELETE on this table (triggers i
 from __future__ import annotations
 
 import getpass
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,6 +68,35 @@ def record_action(
             count=count,
             detail=detail,
         )
+    )
+
+
+def record_actions(
+    connection: Connection,
+    subjects: Collection[str],
+    *,
+    who: str,
+    action: str,
+    detail: str = "",
+    now: datetime,
+) -> None:
+    """Append one entry per subject (``count`` 1 each) in one statement, inside the caller's
+    transaction, in the order of the subjects' public ids."""
+    if not subjects:
+        return
+    connection.execute(
+        audit_log.insert(),
+        [
+            {
+                "at": now,
+                "who": who[:200],
+                "action": action,
+                "subject": subject,
+                "count": 1,
+                "detail": detail,
+            }
+            for subject in sorted(subjects)
+        ],
     )
 
 

@@ -1,4 +1,4 @@
-"""Inserting a batch of rows quickly on both backends.
+"""Inserting, and looking up, a batch of rows quickly on both backends.
 
 SQLite: SQLAlchemy's multi-row VALUES pages ("insertmanyvalues", via unordered RETURNING).
 PostgreSQL: one short ``INSERT … SELECT FROM unnest(array, array, …)`` per batch, with one
@@ -10,13 +10,22 @@ plans it once per batch) however many rows go in. Lookups of a batch's keys use
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Connection, Integer, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from subscribers.models import UtcDateTime
+
+CHUNK = 5000  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+def chunked(values: Iterable[Any]) -> Iterable[list[Any]]:
+    """The distinct values, sorted, in lists of at most ``CHUNK``."""
+    items = sorted(set(values))
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 def insert_rows(

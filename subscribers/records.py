@@ -10,7 +10,7 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,6 @@ from subscribers.db import read_connection
 from subscribers.errors import InvalidAddress, UnknownSubscriber
 from subscribers.keys import AddressHasher
 from subscribers.models import (
-    ACTIVE,
     erasures,
     subscriber_interests,
     subscribers,
@@ -210,32 +209,6 @@ def get_by_public_id(engine: Engine, public_id: str) -> Subscriber | None:
             select(subscribers).where(subscribers.c.public_id == public_id)
         ).first()
         return load_subscriber(connection, row)
-
-
-def is_active_for(engine: Engine, subscriber_id: int, list_id: str) -> bool:
-    """True when this subscriber may be sent mail from ``list_id`` right now."""
-    return subscriber_id in active_ids_for(engine, [subscriber_id], list_id)
-
-
-def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str) -> set[int]:
-    """The subset of ``subscriber_ids`` that may be sent mail from ``list_id`` right now."""
-    found: set[int] = set()
-    ids = list(subscriber_ids)
-    with read_connection(engine) as connection:
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            query = (
-                select(subscribers.c.id)
-                .join(subscriptions, subscriptions.c.subscriber_id == subscribers.c.id)
-                .where(
-                    subscribers.c.id.in_(chunk),
-                    subscribers.c.status == ACTIVE,
-                    subscriptions.c.list_id == list_id,
-                    subscriptions.c.status == ACTIVE,
-                )
-            )
-            found.update(connection.execute(query).scalars())
-    return found
 
 
 def is_erased(connection: Connection, hasher: AddressHasher, email_key: str) -> bool:

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
+from subscribers.audience import active_ids_for
 from subscribers.audit import record_action
 from subscribers.db import write_transaction
 from subscribers.errors import Suppressed
 from subscribers.keys import AddressHasher
 from subscribers.models import (
     ACTIVE,
-    BOUNCED,
-    COMPLAINED,
     PENDING,
     SUPPRESSED_STATUSES,
     UNSUBSCRIBED,
@@ -40,18 +39,17 @@ from subscribers.records import (
     Consent,
     Subscriber,
     SubscriberRef,
-    active_ids_for,
     consent_row,
     find_subscriber,
     get_by_email,
     get_by_public_id,
     get_subscriber,
-    is_active_for,
     is_erased,
     new_public_id,
     normalise_email,
     require_subscriber,
 )
+from subscribers.suppression import mark_bounced_many, mark_complained_many, unsubscribe_many
 
 __all__ = [
     "Consent",
@@ -64,13 +62,15 @@ __all__ = [
     "get_by_email",
     "get_by_public_id",
     "get_subscriber",
-    "is_active_for",
     "mark_bounced",
+    "mark_bounced_many",
     "mark_complained",
+    "mark_complained_many",
     "normalise_email",
     "purge_pending",
     "subscribe",
     "unsubscribe",
+    "unsubscribe_many",
     "update_preferences",
 ]
 
@@ -217,70 +217,48 @@ def unsubscribe(
 ) -> bool:
     """Unsubscribe from one list, or from everything when ``list_id`` is None.
 
-    Returns True when something changed (unsubscribing twice is harmless).
+    Returns True when something changed (unsubscribing twice is harmless). The rule is
+    :func:`subscribers.suppression.unsubscribe_many`'s.
     """
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
         found = require_subscriber(connection, ref)
-        condition = and_(
-            subscriptions.c.subscriber_id == found.id, subscriptions.c.status != UNSUBSCRIBED
-        )
-        if list_id is not None:
-            condition = and_(condition, subscriptions.c.list_id == list_id)
-        changed = connection.execute(
-            update(subscriptions)
-            .where(condition)
-            .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
-        ).rowcount
-        if list_id is None and found.status in (PENDING, ACTIVE):
-            connection.execute(
-                update(subscribers)
-                .where(subscribers.c.id == found.id)
-                .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
-            )
-            changed += 1
-        if changed:
-            record_action(
-                connection,
-                who=who,
-                action="unsubscribe",
-                count=1,
-                detail=list_id or "all lists",
-                subject=found.public_id,
-                now=now,
-            )
-        return changed > 0
+        return bool(unsubscribe_many(connection, [found.id], list_id, who=who, now=now))
 
 
 def mark_bounced(
     engine: Engine, ref: SubscriberRef, *, who: str, now: datetime | None = None
 ) -> bool:
     """Suppress after a hard bounce. Returns True when the status changed."""
-    return _suppress(engine, ref, BOUNCED, "bounced_at", who=who, now=now)
+    return _one(engine, ref, mark_bounced_many, who=who, now=now)
 
 
 def mark_complained(
     engine: Engine, ref: SubscriberRef, *, who: str, now: datetime | None = None
 ) -> bool:
     """Suppress after a spam complaint. Returns True when the status changed."""
-    return _suppress(engine, ref, COMPLAINED, "complained_at", who=who, now=now)
+    return _one(engine, ref, mark_complained_many, who=who, now=now)
 
 
-def _suppress(
-    engine: Engine, ref: SubscriberRef, status: str, stamp: str, *, who: str, now: datetime | None
+class _ManyRule(Protocol):
+    def __call__(
+        self, connection: Connection, ids: Iterable[int], *, who: str, now: datetime
+    ) -> set[int]: ...
+
+
+def _one(
+    engine: Engine,
+    ref: SubscriberRef,
+    rule: _ManyRule,
+    *,
+    who: str,
+    now: datetime | None,
 ) -> bool:
+    """Apply a many-subscriber ``rule`` of :mod:`subscribers.suppression` to one subscriber."""
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
         found = require_subscriber(connection, ref)
-        if found.status in (status, "forgotten"):
-            return False
-        connection.execute(
-            update(subscribers)
-            .where(subscribers.c.id == found.id)
-            .values(status=status, updated_at=now, **{stamp: now})
-        )
-        record_action(connection, who=who, action=status, count=1, subject=found.public_id, now=now)
-        return True
+        return bool(rule(connection, [found.id], who=who, now=now))
 
 
 _UNSET: Any = object()

@@ -35,11 +35,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, text
 
 from mailer.events.alerts import PauseRules, check_campaigns
-from mailer.events.effects import apply_effects, chunked
+from mailer.events.effects import apply_effects
 from mailer.events.tables import events as events_table
 from mailer.events.webhook import Effect, Event
 from mailer.send.campaigns import parse_delivery_ref
 from mailer.send.tables import campaigns, deliveries
+from subscribers.bulk import chunked
 from subscribers.db import is_sqlite, write_transaction
 from subscribers.errors import InvalidAddress
 from subscribers.models import subscribers
@@ -101,7 +102,7 @@ def record_events(
     worrying = {
         row["campaign_id"]
         for event, row in fresh
-        if row["campaign_id"] is not None and event.effect in (Effect.BOUNCED, Effect.COMPLAINED)
+        if row["campaign_id"] is not None and event.suppresses
     }
     paused = check_campaigns(engine, worrying, rules=rules, now=now) if worrying else ()
     return RecordSummary(

@@ -119,6 +119,8 @@ class Event:
 
     @property
     def suppresses(self) -> bool:
+        """A hard bounce or a spam complaint: it suppresses the address, and counts towards
+        the auto-pause rates of its campaign."""
         return self.effect in (Effect.BOUNCED, Effect.COMPLAINED)
 
 
