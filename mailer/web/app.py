@@ -40,6 +40,7 @@ from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint
 from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
 from mailer.web.preview import preview_routes, require_password
+from mailer.web.routes import supporter_routes
 from mailer.web.security import (
     BodySizeLimit,
     HeaderPolicy,
@@ -47,7 +48,7 @@ from mailer.web.security import (
     refuse_body,
     style_origin,
 )
-from mailer.web.supporters import SignupLimits, Supporters, supporter_routes
+from mailer.web.supporters import SignupLimits, Supporters
 from mailer.web.webhook import Clock, EventRecorder, sendgrid_webhook_endpoint
 
 WEBHOOK_PATH = "/webhooks/sendgrid"

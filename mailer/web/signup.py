@@ -34,7 +34,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailer.web.supporters import Supporters, choices, client_ip, text_field, who
+from mailer.web.forms import choices, client_ip, text_field, who
+from mailer.web.supporters import Supporters
 from subscribers.errors import InvalidAddress, InvalidToken, Suppressed
 from subscribers.models import ACTIVE, PENDING, UNSUBSCRIBED
 from subscribers.store import (

@@ -1,12 +1,14 @@
 """What the supporter pages share: the store, the signer, the forms' CSRF guard, rate limits.
 
-:class:`Supporters` is built once per app by :func:`supporter_routes` and handed to the
-endpoint factories of :mod:`mailer.web.signup`, :mod:`mailer.web.unsubscribe`,
-:mod:`mailer.web.preferences` and :mod:`mailer.web.archive`. The database engine and the keys
+:class:`Supporters` is built once per app by :func:`mailer.web.routes.supporter_routes` and
+handed to the endpoint factories of :mod:`mailer.web.signup`, :mod:`mailer.web.unsubscribe`,
+:mod:`mailer.web.preferences` and :mod:`mailer.web.archive`, which import this module (never
+the other way round). The database engine and the keys
 are made on first use, so the app starts (and its other pages work) without a database or
 ``NEWSLETTER_SECRET_KEY``; a supporter page then answers 503 (see ``errorpages``).
 
-The audit log names the web request: ``web:<action> ip=<client address>``.
+The audit log names the web request: ``web:<action> ip=<client address>`` (see
+:mod:`mailer.web.forms`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from mailer.settings import Project
 from mailer.transports import Transport, transport_from_env
@@ -211,48 +211,3 @@ class Supporters:
             status_code=status_code,
             headers={"Cache-Control": "no-store"},
         )
-
-
-def client_ip(request: Request) -> str:
-    """The client's address as uvicorn reports it (proxy headers only from trusted proxies)."""
-    return request.client.host if request.client else "unknown"
-
-
-def who(action: str, request: Request) -> str:
-    return f"web:{action} ip={client_ip(request)}"[:200]
-
-
-def text_field(form: FormData, name: str, limit: int = 320) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def choices(form: FormData, name: str) -> list[str]:
-    return [value for value in form.getlist(name) if isinstance(value, str)]
-
-
-def supporter_routes(
-    project: Project,
-    pages: Pages,
-    *,
-    engine_url: str | None,
-    environ: Mapping[str, str],
-    clock: Clock,
-    limits: SignupLimits = SignupLimits(),
-) -> tuple[list[Route], Supporters]:
-    """The routes of the supporter pages and archive, and the services they share."""
-    from mailer.web.archive import archive_routes
-    from mailer.web.preferences import preferences_routes
-    from mailer.web.signup import signup_routes
-    from mailer.web.unsubscribe import unsubscribe_routes
-
-    supporters = Supporters(
-        project, pages, engine_url=engine_url, environ=environ, clock=clock, limits=limits
-    )
-    routes = [
-        *signup_routes(supporters),
-        *unsubscribe_routes(supporters),
-        *preferences_routes(supporters),
-        *archive_routes(supporters),
-    ]
-    return routes, supporters

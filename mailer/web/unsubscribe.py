@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mailer.render.mime import ONE_CLICK
-from mailer.web.supporters import Supporters, text_field, who
+from mailer.web.forms import text_field, who
+from mailer.web.supporters import Supporters
 from subscribers.store import unsubscribe
 
 ONE_CLICK_FIELD, _, ONE_CLICK_VALUE = ONE_CLICK.partition("=")
