@@ -6,8 +6,10 @@ This package sits below ``mailer`` and never imports it. Modules, one job each:
 ``models``      the tables (shared ``metadata``) and status names
 ``records``     Subscriber / Consent values and read-only lookups
 ``store``       opt-in, confirm, unsubscribe, bounce/complaint suppression, preferences
+``suppression`` the rules of unsubscribe, hard bounce and complaint, for many ids at once
 ``privacy``     forget (GDPR erasure), export_data (subject access), purge_pending
-``audience``    iter_audience / count_audience for the sender
+``audience``    iter_audience / count_audience for the sender, active_ids_for
+``bulk``        fast multi-row inserts, ``= ANY(array)`` lookups, chunks of ids
 ``csvrows``     reading an import CSV; ``importer`` landing it; ``exporter`` CSV out, counts
 ``keys``        secret keys from the environment, keyed address hashes
 ``tokens``      signed unsubscribe / preferences / confirm tokens
