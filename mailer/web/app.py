@@ -38,7 +38,7 @@ from mailer.events.webhook import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_ke
 from mailer.settings import Project
 from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint
-from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
+from mailer.web.pages import Clock, Pages, home_endpoint, stylesheet_endpoint
 from mailer.web.preview import preview_routes, require_password
 from mailer.web.routes import supporter_routes
 from mailer.web.security import (
@@ -49,7 +49,7 @@ from mailer.web.security import (
     style_origin,
 )
 from mailer.web.supporters import SignupLimits, Supporters
-from mailer.web.webhook import Clock, EventRecorder, sendgrid_webhook_endpoint
+from mailer.web.webhook import EventRecorder, sendgrid_webhook_endpoint
 
 WEBHOOK_PATH = "/webhooks/sendgrid"
 PREVIEW_PASSWORD_ENV = "NEWSLETTER_PREVIEW_PASSWORD"

@@ -15,14 +15,17 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
-
 
 class RateLimiter:
     """At most ``limit`` hits per ``window`` for each key."""
 
     def __init__(
-        self, limit: int, window: timedelta, clock: Clock, *, max_keys: int = 100_000
+        self,
+        limit: int,
+        window: timedelta,
+        clock: Callable[[], datetime],
+        *,
+        max_keys: int = 100_000,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")

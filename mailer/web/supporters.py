@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -27,7 +27,7 @@ from mailer.settings import Project
 from mailer.transports import Transport, transport_from_env
 from mailer.web.csrf import FIELD, CsrfGuard, set_cookie
 from mailer.web.notices import Notice, NoticeKind, Notices
-from mailer.web.pages import Pages
+from mailer.web.pages import Clock, Pages
 from mailer.web.ratelimit import RateLimiter
 from subscribers.errors import InvalidToken
 from subscribers.keys import AddressHasher, keys_from_env
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 log = logging.getLogger("mailer.web")
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ key or recorder is configured (SendGrid retries later, so nothing is lost).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,9 +31,7 @@ from mailer.events.webhook import (
     parse_events,
     verify_signature,
 )
-from mailer.web.pages import Endpoint
-
-Clock = Callable[[], datetime]
+from mailer.web.pages import Clock, Endpoint
 
 
 class EventRecorder(Protocol):
