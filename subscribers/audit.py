@@ -114,8 +114,8 @@ def list_entries(
     if subject:
         query = query.where(audit_log.c.subject == subject)
     with read_connection(engine) as connection:
-        rows = connection.execute(query).all()
+        rows = connection.execute(query).mappings().all()  # a Row's .count is tuple.count
     return [
-        AuditEntry(r.id, r.at, r.who, r.action, r.subject, r._mapping["count"], r.detail)
+        AuditEntry(r["id"], r["at"], r["who"], r["action"], r["subject"], r["count"], r["detail"])
         for r in rows
     ]

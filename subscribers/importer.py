@@ -161,6 +161,36 @@ def _land(
         _land_batch(connection, batch, list_id, hasher, consent, summary, rejects, now)
 
 
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the store already holds about a batch's addresses (one query per table)."""
+
+    existing: dict[str, Any]  # email key -> subscriber row
+    lists: dict[int, str]  # subscriber id -> status on the import's list
+    interests: dict[int, set[str]]  # subscriber id -> interest ids
+    hashes: dict[str, tuple[str, ...]]  # email key of a new address -> its erasure hashes
+    erased: set[str]  # those hashes found among the erasures
+
+
+@dataclass(slots=True)
+class _NewRows:
+    """Rows to insert at the end of a batch, one multi-row insert per table."""
+
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    interests: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+
+    def join(self, subscriber_id: int, list_id: str, consent: Consent, now: datetime) -> None:
+        """A new active subscription to ``list_id``, with its consent record."""
+        self.subscriptions.append(_subscription(subscriber_id, list_id, now))
+        self.consents.append(consent_row(subscriber_id, list_id, consent, now))
+
+    def add_interests(self, subscriber_id: int, interests: Iterable[str]) -> None:
+        self.interests += [
+            {"subscriber_id": subscriber_id, "interest_id": i} for i in sorted(interests)
+        ]
+
+
 def _land_batch(
     connection: Connection,
     batch: list[ParsedRow],
@@ -171,6 +201,42 @@ def _land_batch(
     rejects: RejectsFile,
     now: datetime,
 ) -> None:
+    known = _look_up(connection, batch, list_id, hasher)
+    new = _NewRows()
+    to_insert: list[ParsedRow] = []
+    for row in batch:
+        found = known.existing.get(row.key)
+        if found is None:
+            if known.erased.intersection(known.hashes[row.key]):
+                rejects.write(row.line, "suppressed: forgotten at their request", row.raw)
+                summary.suppressed += 1
+            else:
+                to_insert.append(row)
+            continue
+        list_status = known.lists.get(found.id)
+        if found.status in SUPPRESSED_STATUSES or list_status == UNSUBSCRIBED:
+            status = found.status if found.status in SUPPRESSED_STATUSES else "unsubscribed"
+            rejects.write(row.line, f"suppressed: {status}", row.raw)
+            summary.suppressed += 1
+            continue
+        have = known.interests.get(found.id, set())
+        if _update(connection, row, found, list_status, have, list_id, consent, new, now):
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    summary.added += _insert_new(connection, to_insert, list_id, consent, new, now)
+    for table, rows in (
+        (subscriptions, new.subscriptions),
+        (subscriber_interests, new.interests),
+        (consents, new.consents),
+    ):
+        if rows:
+            insert_rows(connection, table, rows)
+
+
+def _look_up(
+    connection: Connection, batch: list[ParsedRow], list_id: str, hasher: AddressHasher
+) -> _Known:
     keys = [row.key for row in batch]
     existing = {
         r.email_key: r
@@ -201,111 +267,103 @@ def _land_batch(
         )
     ):
         have.setdefault(sid, set()).add(interest)
-    new_rows = [row for row in batch if row.key not in existing]
-    hashes = {row.key: hasher.hashes(row.key) for row in new_rows}
+    hashes = {row.key: hasher.hashes(row.key) for row in batch if row.key not in existing}
+    everyone = [h for hs in hashes.values() for h in hs]
     erased = set(
         connection.execute(
             select(erasures.c.address_hash).where(
-                member_of(
-                    connection,
-                    erasures.c.address_hash,
-                    [h for hs in hashes.values() for h in hs],
-                )
+                member_of(connection, erasures.c.address_hash, everyone)
             )
         ).scalars()
     )
+    return _Known(existing, lists, have, hashes, erased)
 
-    to_insert: list[ParsedRow] = []
-    new_subscriptions: list[dict[str, Any]] = []
-    new_interests: list[dict[str, Any]] = []
-    new_consents: list[dict[str, Any]] = []
-    for row in batch:
-        found = existing.get(row.key)
-        if found is None:
-            if erased.intersection(hashes[row.key]):
-                rejects.write(row.line, "suppressed: forgotten at their request", row.raw)
-                summary.suppressed += 1
-            else:
-                to_insert.append(row)
-            continue
-        list_status = lists.get(found.id)
-        if found.status in SUPPRESSED_STATUSES or list_status == UNSUBSCRIBED:
-            status = found.status if found.status in SUPPRESSED_STATUSES else "unsubscribed"
-            rejects.write(row.line, f"suppressed: {status}", row.raw)
-            summary.suppressed += 1
-            continue
-        changes: dict[str, Any] = {}
-        if row.first_name and row.first_name != found.first_name:
-            changes["first_name"] = row.first_name
-        if row.last_name and row.last_name != found.last_name:
-            changes["last_name"] = row.last_name
-        merged = {**found.attributes, **row.attributes}
-        if merged != found.attributes:
-            changes["attributes"] = merged
-        if found.status != ACTIVE:
-            changes.update(status=ACTIVE, confirmed_at=now)
-        missing = row.interests - have.get(found.id, set())
-        new_interests += [{"subscriber_id": found.id, "interest_id": i} for i in sorted(missing)]
-        if list_status is None:
-            new_subscriptions.append(_subscription(found.id, list_id, now))
-            new_consents.append(consent_row(found.id, list_id, consent, now))
-        elif list_status != ACTIVE:
-            connection.execute(
-                update(subscriptions)
-                .where(
-                    subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id
-                )
-                .values(status=ACTIVE, updated_at=now)
-            )
-            changes.setdefault("updated_at", now)
-        if changes:
-            changes["updated_at"] = now
-            connection.execute(
-                update(subscribers).where(subscribers.c.id == found.id).values(**changes)
-            )
-        if changes or missing or list_status != ACTIVE:
-            summary.updated += 1
-        else:
-            summary.unchanged += 1
 
-    if to_insert:
-        new_ids: dict[str, int] = dict(
-            insert_rows(
-                connection,
-                subscribers,
-                [
-                    {
-                        "public_id": new_public_id(),
-                        "email": row.email,
-                        "email_key": row.key,
-                        "first_name": row.first_name,
-                        "last_name": row.last_name,
-                        "status": ACTIVE,
-                        "attributes": row.attributes,
-                        "created_at": now,
-                        "updated_at": now,
-                        "confirmed_at": now,
-                    }
-                    for row in to_insert
-                ],
-                returning=("email_key", "id"),
-            )
+def _update(
+    connection: Connection,
+    row: ParsedRow,
+    found: Any,
+    list_status: str | None,
+    have: set[str],
+    list_id: str,
+    consent: Consent,
+    new: _NewRows,
+    now: datetime,
+) -> bool:
+    """Bring a subscriber the store holds up to its row; True when anything changed."""
+    changes = _changes(row, found, now)
+    missing = row.interests - have
+    new.add_interests(found.id, missing)
+    if list_status is None:
+        new.join(found.id, list_id, consent, now)
+    elif list_status != ACTIVE:
+        connection.execute(
+            update(subscriptions)
+            .where(subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id)
+            .values(status=ACTIVE, updated_at=now)
         )
-        for row in to_insert:
-            sid = new_ids[row.key]
-            new_subscriptions.append(_subscription(sid, list_id, now))
-            new_consents.append(consent_row(sid, list_id, consent, now))
-            new_interests += [
-                {"subscriber_id": sid, "interest_id": i} for i in sorted(row.interests)
-            ]
-        summary.added += len(to_insert)
-    for table, rows in (
-        (subscriptions, new_subscriptions),
-        (subscriber_interests, new_interests),
-        (consents, new_consents),
-    ):
-        if rows:
-            insert_rows(connection, table, rows)
+        changes.setdefault("updated_at", now)
+    if changes:
+        changes["updated_at"] = now
+        connection.execute(
+            update(subscribers).where(subscribers.c.id == found.id).values(**changes)
+        )
+    return bool(changes or missing or list_status != ACTIVE)
+
+
+def _changes(row: ParsedRow, found: Any, now: datetime) -> dict[str, Any]:
+    """The subscriber's columns the row changes: names it gives, attributes, activation."""
+    changes: dict[str, Any] = {}
+    if row.first_name and row.first_name != found.first_name:
+        changes["first_name"] = row.first_name
+    if row.last_name and row.last_name != found.last_name:
+        changes["last_name"] = row.last_name
+    merged = {**found.attributes, **row.attributes}
+    if merged != found.attributes:
+        changes["attributes"] = merged
+    if found.status != ACTIVE:
+        changes.update(status=ACTIVE, confirmed_at=now)
+    return changes
+
+
+def _insert_new(
+    connection: Connection,
+    to_insert: list[ParsedRow],
+    list_id: str,
+    consent: Consent,
+    new: _NewRows,
+    now: datetime,
+) -> int:
+    """Insert the new addresses as active subscribers; how many."""
+    if not to_insert:
+        return 0
+    new_ids: dict[str, int] = dict(
+        insert_rows(
+            connection,
+            subscribers,
+            [
+                {
+                    "public_id": new_public_id(),
+                    "email": row.email,
+                    "email_key": row.key,
+                    "first_name": row.first_name,
+                    "last_name": row.last_name,
+                    "status": ACTIVE,
+                    "attributes": row.attributes,
+                    "created_at": now,
+                    "updated_at": now,
+                    "confirmed_at": now,
+                }
+                for row in to_insert
+            ],
+            returning=("email_key", "id"),
+        )
+    )
+    for row in to_insert:
+        sid = new_ids[row.key]
+        new.join(sid, list_id, consent, now)
+        new.add_interests(sid, row.interests)
+    return len(to_insert)
 
 
 def _subscription(subscriber_id: int, list_id: str, now: datetime) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mailer.web.forms import choices, client_ip, text_field, who
+from mailer.web.pages import Endpoint
 from mailer.web.supporters import Supporters
 from subscribers.errors import InvalidAddress, InvalidToken, Suppressed
 from subscribers.models import ACTIVE, PENDING, UNSUBSCRIBED
@@ -46,6 +47,7 @@ from subscribers.store import (
     normalise_email,
     subscribe,
 )
+from subscribers.tokens import TokenClaims
 
 HONEYPOT = "website"
 FORM_SOURCE = "web-form"
@@ -148,7 +150,24 @@ def limit_ip(supporters: Supporters, request: Request) -> None:
         raise HTTPException(429, "too many requests", headers={"Retry-After": str(int(wait))})
 
 
-def signup_routes(supporters: Supporters) -> list[Route]:
+def activate(supporters: Supporters, claims: TokenClaims, audit_name: str) -> Subscriber:
+    """Confirm the subscriber a confirmation token names; a welcome email when it was pending."""
+    found = supporters.subscriber_for(claims)
+    if found is None:
+        raise InvalidToken("this link is no longer valid")
+    was_pending = found.status == PENDING or PENDING in found.lists.values()
+    confirmed = confirm(supporters.engine, found, who=audit_name, now=supporters.clock())
+    if was_pending:
+        lists = sorted(k for k, v in confirmed.lists.items() if v == ACTIVE)
+        names = tuple(supporters.list_name(list_id) for list_id in lists)
+        first = lists[0] if lists else supporters.settings.lists[0].id
+        supporters.send_notice(supporters.notice("welcome", confirmed, first, names))
+    return confirmed
+
+
+def subscribe_endpoint(supporters: Supporters) -> Endpoint:
+    """``GET/POST /subscribe``: the signup form, and what a valid one does."""
+
     def signup_page(request: Request, form: SignupForm, status: int = 200) -> Response:
         return supporters.form_page(
             request,
@@ -173,29 +192,21 @@ def signup_routes(supporters: Supporters) -> list[Route]:
             )
         return supporters.page(request, "subscribe_done.html.j2", {})
 
+    return subscribe_form
+
+
+def confirm_endpoint(supporters: Supporters) -> Endpoint:
+    """``GET /confirm/{token}``: pending → active (never on ``HEAD``)."""
+
     async def confirm_link(request: Request) -> Response:
         token = request.path_params["token"]
         claims = supporters.verify(token, "confirm")
         if request.method == "HEAD":  # link checkers probe with HEAD: never confirm on one
             return supporters.page(request, "confirm_suppressed.html.j2", {})
-
-        def activate() -> tuple[Subscriber, bool]:
-            found = supporters.subscriber_for(claims)
-            if found is None:
-                raise InvalidToken("this link is no longer valid")
-            was_pending = found.status == PENDING or PENDING in found.lists.values()
-            confirmed = confirm(
-                supporters.engine, found, who=who("confirm", request), now=supporters.clock()
-            )
-            if was_pending:
-                lists = sorted(k for k, v in confirmed.lists.items() if v == ACTIVE)
-                names = tuple(supporters.list_name(list_id) for list_id in lists)
-                first = lists[0] if lists else supporters.settings.lists[0].id
-                supporters.send_notice(supporters.notice("welcome", confirmed, first, names))
-            return confirmed, was_pending
-
         try:
-            subscriber, _ = await run_in_threadpool(activate)
+            subscriber = await run_in_threadpool(
+                activate, supporters, claims, who("confirm", request)
+            )
         except Suppressed:
             return supporters.page(request, "confirm_suppressed.html.j2", {}, status_code=400)
         lists = [
@@ -206,6 +217,12 @@ def signup_routes(supporters: Supporters) -> list[Route]:
             "preferences_path": supporters.token_path("preferences", subscriber.public_id),
         }
         return supporters.page(request, "confirmed.html.j2", context)
+
+    return confirm_link
+
+
+def link_endpoint(supporters: Supporters) -> Endpoint:
+    """``GET/POST /link``: email me my link (the same answer for every address)."""
 
     async def link_form(request: Request) -> Response:
         if request.method != "POST":
@@ -227,6 +244,14 @@ def signup_routes(supporters: Supporters) -> list[Route]:
             await run_in_threadpool(send_link, supporters, email)
         return supporters.page(request, "link_done.html.j2", {})
 
+    return link_form
+
+
+def signup_routes(supporters: Supporters) -> list[Route]:
+    """The signup, confirmation and "send me my link" routes."""
+    subscribe_form = subscribe_endpoint(supporters)
+    confirm_link = confirm_endpoint(supporters)
+    link_form = link_endpoint(supporters)
     return [
         Route("/subscribe", subscribe_form, methods=["GET", "HEAD", "POST"], name="subscribe"),
         Route("/confirm/{token}", confirm_link, methods=["GET", "HEAD"], name="confirm"),
