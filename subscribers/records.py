@@ -10,7 +10,7 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Engine, Row, func, select
 
+from subscribers.bulk import chunked, member_of
 from subscribers.db import read_connection
 from subscribers.errors import InvalidAddress, UnknownSubscriber
 from subscribers.keys import AddressHasher
@@ -209,6 +210,19 @@ def get_by_public_id(engine: Engine, public_id: str) -> Subscriber | None:
             select(subscribers).where(subscribers.c.public_id == public_id)
         ).first()
         return load_subscriber(connection, row)
+
+
+def ids_by_email_key(connection: Connection, email_keys: Iterable[str]) -> dict[str, int]:
+    """Subscriber id by email key (see :func:`normalise_email`), for the keys the store holds."""
+    found: dict[str, int] = {}
+    for chunk in chunked(email_keys):
+        rows = connection.execute(
+            select(subscribers.c.email_key, subscribers.c.id).where(
+                member_of(connection, subscribers.c.email_key, chunk)
+            )
+        )
+        found.update({row.email_key: row.id for row in rows})
+    return found
 
 
 def is_erased(connection: Connection, hasher: AddressHasher, email_key: str) -> bool:

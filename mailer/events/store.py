@@ -43,8 +43,7 @@ from mailer.send.tables import campaigns, deliveries
 from subscribers.bulk import chunked
 from subscribers.db import is_sqlite, write_transaction
 from subscribers.errors import InvalidAddress
-from subscribers.models import subscribers
-from subscribers.records import normalise_email
+from subscribers.records import ids_by_email_key, normalise_email
 
 WHO = "sendgrid webhook"
 
@@ -158,13 +157,7 @@ def _resolve(connection: Connection, batch: Sequence[Event]) -> _Context:
         ).all()
         context.campaign_lists.update({r.id: r.list_id for r in found})
     keys = {_email_key(e.email) for e in batch if _delivery(e, context) is None}
-    for chunk in chunked(k for k in keys if k):
-        keyed = connection.execute(
-            select(subscribers.c.id, subscribers.c.email_key).where(
-                subscribers.c.email_key.in_(chunk)
-            )
-        ).all()
-        context.by_key.update({r.email_key: r.id for r in keyed})
+    context.by_key = ids_by_email_key(connection, (k for k in keys if k))
     return context
 
 

@@ -1,4 +1,4 @@
-"""The leaving rules for many subscribers at once, inside the caller's transaction."""
+"""What the event recorder calls in its transaction: leaving rules for many, id lookups."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from subscribers.audit import list_entries
 from subscribers.db import write_transaction
 from subscribers.keys import AddressHasher
 from subscribers.privacy import forget
+from subscribers.records import ids_by_email_key, normalise_email
 from subscribers.store import (
     Consent,
     get_subscriber,
@@ -113,3 +114,12 @@ def test_no_ids_change_nothing(engine: Engine) -> None:
         assert mark_bounced_many(connection, [], who="hook", now=NOW) == set()
         assert unsubscribe_many(connection, [], who="hook", now=NOW) == set()
     assert list_entries(engine) == []
+
+
+def test_ids_by_email_key_finds_the_addresses_the_store_holds(engine: Engine) -> None:
+    ann = add(engine, "Ann@Example.org")
+    with write_transaction(engine) as connection:
+        found = ids_by_email_key(
+            connection, [normalise_email("ANN@example.org")[1], "nobody@example.org"]
+        )
+    assert found == {normalise_email("ann@example.org")[1]: ann}
