@@ -8,7 +8,6 @@ never live here; they come from the environment (``NEWSLETTER_SECRET_KEY``,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -156,10 +155,3 @@ def load_settings(path: Path) -> Settings:
 def load_project(root: Path) -> Project:
     """The project at ``root`` with its validated settings."""
     return Project(root=root, settings=load_settings(root / SETTINGS_FILE))
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")
