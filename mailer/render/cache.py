@@ -20,30 +20,26 @@ lifted. An entry records the images the lint looked at and the embargo times, an
 while every image still exists (or not) as it did and every embargo is still in the future (or
 not) as it was. Otherwise the issue is built afresh and the entry replaced.
 
-Entries are JSON files under ``<project>/.cache/newsletter/`` (gitignored), written atomically;
-an unreadable entry is a miss and a cache that cannot be written is skipped. Only issues that
+Entries are JSON files under ``<project>/.cache/newsletter/builds/`` (gitignored), written
+atomically (:mod:`mailer.content.diskcache`); an unreadable entry is a miss and a cache that
+cannot be written is skipped. Only issues that
 pass the check are stored. ``newsletter build --no-cache`` ignores it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
-import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
+from mailer.content.diskcache import CACHE_DIR, cache_folder, library_stamp, read_json, write_json
 from mailer.errors import Problem
 from mailer.render.email import Email
 
 CACHE_FORMAT = "newsletter-build-1"
-CACHE_DIR = Path(".cache") / "newsletter"
 SETTINGS_FILE = "newsletter.yaml"  # the same name as mailer.settings.SETTINGS_FILE
 PACKAGE = Path(__file__).resolve().parents[1]  # mailer/
 SOURCES = ("content/*.py", "render/*.py", "settings.py", "errors.py")
@@ -92,19 +88,11 @@ class Conditions:
 
 
 def _code_fingerprint() -> bytes:
-    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{sys.version}\0".encode())
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{library_stamp(*LIBRARIES)}\0".encode())
     for pattern in SOURCES:
         for path in sorted(PACKAGE.glob(pattern)):
             digest.update(f"{path.relative_to(PACKAGE)}\0".encode())
             digest.update(path.read_bytes())
-    for name in LIBRARIES:
-        spec = find_spec(name)
-        origin = spec.origin if spec is not None else None
-        if origin is None or not os.path.exists(origin):
-            digest.update(f"{name}: missing\0".encode())
-            continue
-        stat = os.stat(origin)
-        digest.update(f"{name}: {origin} {stat.st_size} {stat.st_mtime_ns}\0".encode())
     return digest.digest()
 
 
@@ -113,7 +101,7 @@ class BuildCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.folder = root / CACHE_DIR
+        self.folder = root / CACHE_DIR / "builds"
         self._code: bytes | None = None
 
     def key(self, issue: Path, shown_as: str) -> str | None:
@@ -136,8 +124,8 @@ class BuildCache:
 
     def load(self, key: str, *, now: datetime) -> Built | None:
         """The entry stored under ``key`` if it still holds at ``now``, else ``None``."""
+        data: Any = read_json(self.folder / f"{key}.json")
         try:
-            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             conditions = Conditions(
                 data["images"], tuple(datetime.fromisoformat(t) for t in data["embargoes"])
             )
@@ -155,7 +143,7 @@ class BuildCache:
                 tuple(Problem(**problem) for problem in data["problems"]),
                 data["base_url"],
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def store(self, key: str, built: Built, conditions: Conditions, *, now: datetime) -> None:
@@ -174,14 +162,4 @@ class BuildCache:
             "embargoes": [embargo.isoformat() for embargo in conditions.embargoes],
             "lifted": conditions.lifted(now),
         }
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=self.folder, suffix=".tmp", delete=False
-            ) as out:
-                json.dump(data, out, ensure_ascii=False)
-            try:
-                os.replace(out.name, self.folder / f"{key}.json")
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(out.name)
+        write_json(cache_folder(self.root, "builds") / f"{key}.json", data)

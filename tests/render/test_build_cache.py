@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mailer.content.diskcache import CACHE_DIR
 from mailer.render.build import build_issue
-from mailer.render.cache import CACHE_DIR, Built
+from mailer.render.cache import Built
 from tests.plugins.content import ROOT
 
 DIGEST = "2026-12-secondary-research"
@@ -20,7 +21,7 @@ EMBARGO = "2026-11-25T09:00:00+00:00"
 
 
 def entries(project: Path) -> list[Path]:
-    return sorted((project / CACHE_DIR).glob("*.json"))
+    return sorted((project / CACHE_DIR / "builds").glob("*.json"))
 
 
 def build(project: Path, now: datetime = NOW, *, use_cache: bool = True) -> Built:
@@ -164,3 +165,37 @@ def test_a_cached_build_imports_no_loading_or_rendering_code(
     modules = imported_by(project_copy, "build", DIGEST, "--out", str(tmp_path))
     assert (tmp_path / f"{DIGEST}.html").read_text(encoding="utf-8").startswith("<!doctype html>")
     assert not modules & set(HEAVY + RENDERING)
+
+
+# --- Jinja2's compiled templates ---------------------------------------------------------
+
+
+def newsletter(project: Path, *args: str) -> str:
+    """Run one whole ``newsletter`` command in a fresh process; its standard output."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mailer.cli import main; main()",
+            "--project",
+            str(project),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return result.stdout
+
+
+def test_compiled_templates_are_kept_and_an_edited_template_is_recompiled(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    newsletter(project_copy, "build", DIGEST, "--out", str(tmp_path), "--no-cache")
+    compiled = list((project_copy / CACHE_DIR / "jinja").glob("*/__jinja2_*.cache"))
+    assert len(compiled) >= 2  # the layout and its partials, for the HTML and the text part
+    text = project_copy / "templates" / "email" / "text.txt.j2"
+    text.write_text(text.read_text(encoding="utf-8") + "EDITED FOOTER\n", encoding="utf-8")
+    newsletter(project_copy, "build", DIGEST, "--out", str(tmp_path), "--no-cache")
+    assert (tmp_path / f"{DIGEST}.txt").read_text(encoding="utf-8").endswith("EDITED FOOTER\n")
