@@ -156,6 +156,7 @@ def test_build_and_check_import_no_database_web_or_sendgrid_code(
     assert {"pydantic", "jinja2", "mjml"} <= built  # the probe sees the rendering path
     assert not built & set(HEAVY)
     assert not checked & set(HEAVY)
+    assert "email_validator" not in checked  # the sender addresses were checked by the build
 
 
 def test_a_cached_build_imports_no_loading_or_rendering_code(
