@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,9 +125,11 @@ def bench_in_process(runs: int) -> None:
     print(f"  {'case':<26}{'load+render ms':>16}{'mjml only ms':>14}{'html KB':>10}")
     for name, path in cases.items():
         render_issue(load_issue(path, project), project)  # warm caches (templates compiled)
-        total = median_ms(lambda p=path: render_issue(load_issue(p, project), project), runs)
+        total = median_ms(
+            partial(lambda p: render_issue(load_issue(p, project), project), path), runs
+        )
         source, _ = render_mjml(load_issue(path, project), project)
-        mjml_ms = median_ms(lambda s=source: compile_mjml(s, templates=project.templates), runs)
+        mjml_ms = median_ms(partial(compile_mjml, source, templates=project.templates), runs)
         size = render_issue(load_issue(path, project), project).html_bytes / 1024
         print(f"  {name:<26}{total:>16.2f}{mjml_ms:>14.2f}{size:>10.1f}")
 

@@ -38,7 +38,8 @@ def tamper(project: Path) -> None:
 
 def test_an_unchanged_issue_is_built_once_then_read_from_the_cache(project_copy: Path) -> None:
     first = build(project_copy)
-    assert first.ok and len(entries(project_copy)) == 1
+    assert first.ok
+    assert len(entries(project_copy)) == 1
     again = build(project_copy)
     assert again == first  # the same Email, problems and base URL, read back from JSON
     tamper(project_copy)
@@ -61,7 +62,8 @@ def test_changing_any_input_file_is_a_miss(project_copy: Path, change: str) -> N
     target = project_copy / change
     target.write_text(target.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
     rebuilt = build(project_copy)
-    assert rebuilt.ok and rebuilt.email is not None
+    assert rebuilt.ok
+    assert rebuilt.email is not None
     assert rebuilt.email.html != "FROM THE CACHE"
     assert len(entries(project_copy)) == 2
 
@@ -72,7 +74,8 @@ def test_the_edited_text_is_what_gets_built(project_copy: Path) -> None:
     text = issue.read_text(encoding="utf-8")
     issue.write_text(text.replace('subject: "', 'subject: "Edited ', 1), encoding="utf-8")
     built = build(project_copy)
-    assert built.email is not None and built.email.subject.startswith("Edited ")
+    assert built.email is not None
+    assert built.email.subject.startswith("Edited ")
 
 
 def test_a_missing_image_is_a_miss_and_an_error(project_copy: Path) -> None:
@@ -96,7 +99,8 @@ def test_an_embargo_lifting_is_a_miss(project_copy: Path) -> None:
     assert [p.message for p in before.problems if "embargoed" in p.message]
     tamper(project_copy)
     after = build(project_copy, now=datetime.fromisoformat(EMBARGO))
-    assert after.email is not None and after.email.html != "FROM THE CACHE"
+    assert after.email is not None
+    assert after.email.html != "FROM THE CACHE"
     assert not [p.message for p in after.problems if "embargoed" in p.message]
 
 
@@ -104,7 +108,8 @@ def test_an_issue_with_errors_is_not_stored(project_copy: Path) -> None:
     issue = project_copy / "newsletters" / f"{DIGEST}.yaml"
     issue.write_text(issue.read_text(encoding="utf-8") + "unknown_field: 1\n", encoding="utf-8")
     built = build(project_copy)
-    assert not built.ok and built.email is None
+    assert not built.ok
+    assert built.email is None
     assert entries(project_copy) == []
 
 
