@@ -54,9 +54,9 @@ def _build_afresh(ref: str, root: Path, now: datetime) -> tuple[Built, Condition
     if issue is None:
         return built, None
     images = [
-        project.images / story.image.src
+        f"{NEWSLETTERS}/images/{story.image.src}"  # as the lint finds it: project.images / src
         for story in issue.stories
         if story.image is not None and not story.image.src.startswith(("http://", "https://"))
     ]
     embargoes = [story.embargo_until for story in issue.stories if story.embargo_until]
-    return built, Conditions.observe(images, embargoes)
+    return built, Conditions.observe(root, images, embargoes)

@@ -76,12 +76,21 @@ class Built:
 class Conditions:
     """What else a built issue depends on: local images and embargo times."""
 
-    images: Mapping[str, bool]
+    images: Mapping[str, bool]  # path relative to the project root → whether it is a file
     embargoes: tuple[datetime, ...]
 
     @classmethod
-    def observe(cls, images: Iterable[Path], embargoes: Iterable[datetime]) -> Conditions:
-        return cls({str(path): path.is_file() for path in images}, tuple(embargoes))
+    def observe(
+        cls, root: Path, images: Iterable[str], embargoes: Iterable[datetime]
+    ) -> Conditions:
+        """The conditions now: ``images`` are paths relative to the project ``root``."""
+        return cls({path: (root / path).is_file() for path in images}, tuple(embargoes))
+
+    def hold(self, root: Path, now: datetime, lifted: list[bool]) -> bool:
+        """Whether every image and embargo is as it was when ``lifted`` was observed."""
+        if self.lifted(now) != lifted:
+            return False
+        return all((root / path).is_file() == exists for path, exists in self.images.items())
 
     def lifted(self, now: datetime) -> list[bool]:
         return [embargo <= now for embargo in self.embargoes]
@@ -129,9 +138,7 @@ class BuildCache:
             conditions = Conditions(
                 data["images"], tuple(datetime.fromisoformat(t) for t in data["embargoes"])
             )
-            if data["lifted"] != conditions.lifted(now):
-                return None
-            if any(Path(path).is_file() != exists for path, exists in conditions.images.items()):
+            if not conditions.hold(self.root, now, data["lifted"]):
                 return None
             email = dict(data["email"])
             for name in _DATES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -205,3 +206,12 @@ def test_compiled_templates_are_kept_and_an_edited_template_is_recompiled(
     text.write_text(text.read_text(encoding="utf-8") + "EDITED FOOTER\n", encoding="utf-8")
     newsletter(project_copy, "build", DIGEST, "--out", str(tmp_path), "--no-cache")
     assert (tmp_path / f"{DIGEST}.txt").read_text(encoding="utf-8").endswith("EDITED FOOTER\n")
+
+
+def test_a_copied_project_checks_its_own_images(project_copy: Path, tmp_path: Path) -> None:
+    build(project_copy)
+    moved = tmp_path / "moved"
+    shutil.copytree(project_copy, moved)  # the cache folder travels with the project
+    (moved / "newsletters" / "images" / "bone-scan.png").unlink()
+    assert not build(moved).ok
+    assert build(project_copy).ok
