@@ -24,10 +24,10 @@ from pydantic import (
 )
 
 from mailer.content.diskcache import cache_folder, library_stamp, read_json, write_json
+from mailer.content.files import SETTINGS_FILE as SETTINGS_FILE  # where it is read from
 from mailer.content.source import format_loc, load_yaml
 from mailer.errors import Problem, SettingsError
 
-SETTINGS_FILE = "newsletter.yaml"
 EMAIL_LIBRARIES = ("pydantic", "email_validator", "idna")
 
 
@@ -168,7 +168,12 @@ class Project:
 
 
 def load_settings(path: Path) -> Settings:
-    """Read and validate ``newsletter.yaml``; every problem is reported at once."""
+    """Read and validate ``newsletter.yaml``; every problem is reported at once.
+
+    Sender addresses email-validator has accepted are remembered under
+    ``.cache/newsletter/emails/`` beside the file, one memo per installed pydantic,
+    email-validator and idna; an address not in the memo is always checked.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,4 +1,4 @@
-"""Where issue files live, found without reading them; how problems name them.
+"""Where a project's files live, found without reading them; how problems name them.
 
 Kept apart from the model (:mod:`mailer.content.issue`) so that finding a file costs no
 pydantic or YAML import; ``newsletter build`` looks an issue up here before deciding whether
@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 NEWSLETTERS = "newsletters"
+SETTINGS_FILE = "newsletter.yaml"
 SUFFIXES = (".yaml", ".yml")
 
 

@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from mailer.content.diskcache import CACHE_DIR, cache_folder, library_stamp, read_json, write_json
+from mailer.content.files import SETTINGS_FILE
 from mailer.errors import Problem
 from mailer.render.email import Email
 
 CACHE_FORMAT = "newsletter-build-1"
-SETTINGS_FILE = "newsletter.yaml"  # the same name as mailer.settings.SETTINGS_FILE
 PACKAGE = Path(__file__).resolve().parents[1]  # mailer/
 SOURCES = ("content/*.py", "render/*.py", "settings.py", "errors.py")
 LIBRARIES = (
