@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -57,6 +56,8 @@ def read_json(path: Path) -> object:
 
 def write_json(path: Path, data: object) -> None:
     """Replace ``path`` with ``data`` as JSON, atomically; skipped if it cannot be written."""
+    import tempfile  # only writing needs it; a cache hit should not pay for its imports
+
     with contextlib.suppress(OSError):
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
