@@ -1,10 +1,18 @@
-"""Benchmark: load + validate + render an issue, in process and as a whole `newsletter build`.
+"""Benchmark: the whole-process ``newsletter build`` against the official mjml CLI.
 
-    .venv/bin/python bench/build.py [--runs 50]
+    .venv/bin/python bench/build.py [--runs 21] [--in-process]
 
-Prints the median milliseconds for the sample digest and a 40-story stress issue (load,
-validate, Jinja, MJML, text), the MJML compilation alone, and the wall time of the whole
-`newsletter build` process. Targets: digest < 20 ms in process; build < 400 ms as a process.
+Alternates, run for run, a whole ``newsletter build`` of the sample digest (the console script,
+as a user runs it) with the official mjml CLI (``node_modules/.bin/mjml``, installed by
+``npm ci``) compiling the very ``.mjml`` that build wrote. Prints the median wall time of each
+and the median of the per-pair ratios (target: build at least 4x faster than the CLI), twice:
+for an unchanged issue (served by the build cache, see ``mailer/render/cache.py``) and with
+``--no-cache`` (load, validate, lint, Jinja, MJML via MRML, text and the .eml every time).
+Then times the whole-process ``newsletter check`` of every issue in ``newsletters/``. With
+``--in-process`` it also prints the in-process load+render and MJML-only times of the digest
+and a 40-story stress issue.
+
+The machine may be shared: repeat the run and report a range, not one figure.
 """
 
 from __future__ import annotations
@@ -15,66 +23,129 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from mailer.content.issue import load_issue  # noqa: E402
-from mailer.render.mjml import compile_mjml  # noqa: E402
-from mailer.render.view import render_issue, render_mjml  # noqa: E402
-from mailer.settings import load_project  # noqa: E402
+DIGEST = "2026-12-secondary-research"
+MJML_CLI = ROOT / "node_modules" / ".bin" / "mjml"
 
 
-def median_ms(fn: object, runs: int) -> float:
+def wall_ms(argv: Sequence[str]) -> float:
+    """Milliseconds of wall time to run ``argv`` to completion (it must succeed)."""
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True, cwd=ROOT)
+    return (time.perf_counter() - start) * 1000
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    """The median milliseconds of ``runs`` calls of ``fn``."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+def newsletter_exe() -> str:
+    """The ``newsletter`` console script beside this interpreter."""
+    exe = Path(sys.executable).with_name("newsletter")
+    if not exe.exists():
+        sys.exit(f"no {exe}: install the project first (pip install -e .)")
+    return str(exe)
+
+
+def bench_build(runs: int, out: Path) -> None:
+    """Alternate ``newsletter build`` (cached, then ``--no-cache``) with the mjml CLI."""
+    if not MJML_CLI.exists():
+        sys.exit(f"no {MJML_CLI}: run npm ci first")
+    build = [newsletter_exe(), "--project", str(ROOT), "build", DIGEST, "--out", str(out)]
+    wall_ms(build)  # fills the build cache and writes the .mjml the CLI compiles
+    mjml = [str(MJML_CLI), str(out / f"{DIGEST}.mjml"), "-o", str(out / "cli.html")]
+    wall_ms(mjml)
+    print(f"whole process, median of {runs} alternating runs (range in brackets)")
+    for label, argv in (
+        ("newsletter build (unchanged issue, cached)", build),
+        ("newsletter build --no-cache", [*build, "--no-cache"]),
+    ):
+        ours, theirs = alternate(argv, mjml, runs)
+        ratios = [cli / own for own, cli in zip(ours, theirs, strict=True)]
+        print(f"  {label:<44}{statistics.median(ours):>8.1f} ms  [{min(ours):.0f}-{max(ours):.0f}]")
+        print(
+            f"  {'mjml CLI (node) on the same .mjml':<44}{statistics.median(theirs):>8.1f} ms"
+            f"  [{min(theirs):.0f}-{max(theirs):.0f}]"
+        )
+        print(
+            f"  {'ratio mjml CLI / newsletter build, median':<44}{statistics.median(ratios):>8.2f}x"
+        )
+
+
+def alternate(
+    first: Sequence[str], second: Sequence[str], runs: int
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``first`` and ``second``, run in turns (who goes first alternates)."""
+    a_times: list[float] = []
+    b_times: list[float] = []
+    for run in range(runs):
+        if run % 2 == 0:
+            a_times.append(wall_ms(first))
+            b_times.append(wall_ms(second))
+        else:
+            b_times.append(wall_ms(second))
+            a_times.append(wall_ms(first))
+    return a_times, b_times
+
+
+def bench_check(runs: int) -> None:
+    """Time the whole-process ``newsletter check`` of every issue in ``newsletters/``."""
+    check = [newsletter_exe(), "--project", str(ROOT), "check"]
+    wall_ms(check)
+    times = [wall_ms(check) for _ in range(runs)]
+    issues = len(list((ROOT / "newsletters").glob("*.yaml")))
+    label = f"newsletter check ({issues} issues, median of {runs})"
+    print(f"  {label:<44}{statistics.median(times):>8.1f} ms  [{min(times):.0f}-{max(times):.0f}]")
+
+
+def bench_in_process(runs: int) -> None:
+    """In-process load+render and MJML-only medians of the digest and the stress issue."""
+    sys.path.insert(0, str(ROOT))
+    from mailer.content.issue import load_issue
+    from mailer.render.mjml import compile_mjml
+    from mailer.render.view import render_issue, render_mjml
+    from mailer.settings import load_project
+
     project = load_project(ROOT)
     cases = {
-        "sample digest": ROOT / "newsletters" / "2026-12-secondary-research.yaml",
+        "sample digest": ROOT / "newsletters" / f"{DIGEST}.yaml",
         "40-story stress issue": ROOT / "tests" / "data" / "issues" / "stress-40.yaml",
     }
-    print(f"{'case':<28}{'load+render ms':>16}{'mjml only ms':>14}{'html KB':>10}")
+    print(f"in process, median of {runs} runs")
+    print(f"  {'case':<26}{'load+render ms':>16}{'mjml only ms':>14}{'html KB':>10}")
     for name, path in cases.items():
         render_issue(load_issue(path, project), project)  # warm caches (templates compiled)
-        total = median_ms(lambda p=path: render_issue(load_issue(p, project), project), args.runs)
-        source, _ = render_mjml(load_issue(path, project), project)
-        mjml_ms = median_ms(
-            lambda s=source: compile_mjml(s, templates=project.templates), args.runs
+        total = median_ms(
+            partial(lambda p: render_issue(load_issue(p, project), project), path), runs
         )
+        source, _ = render_mjml(load_issue(path, project), project)
+        mjml_ms = median_ms(partial(compile_mjml, source, templates=project.templates), runs)
         size = render_issue(load_issue(path, project), project).html_bytes / 1024
-        print(f"{name:<28}{total:>16.2f}{mjml_ms:>14.2f}{size:>10.1f}")
+        print(f"  {name:<26}{total:>16.2f}{mjml_ms:>14.2f}{size:>10.1f}")
 
-    exe = Path(sys.executable).with_name("newsletter")
-    walls = []
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=21, help="alternating runs (default 21)")
+    parser.add_argument(
+        "--in-process", action="store_true", help="also time load+render inside this process"
+    )
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
-        for _ in range(max(5, args.runs // 5)):
-            start = time.perf_counter()
-            subprocess.run(
-                [
-                    str(exe),
-                    "--project",
-                    str(ROOT),
-                    "build",
-                    "2026-12-secondary-research",
-                    "--out",
-                    out,
-                ],
-                check=True,
-                capture_output=True,
-            )
-            walls.append((time.perf_counter() - start) * 1000)
-    print(f"{'newsletter build (process)':<28}{statistics.median(walls):>16.1f} ms wall (median)")
+        bench_build(args.runs, Path(out))
+    bench_check(max(5, args.runs // 2))
+    if args.in_process:
+        bench_in_process(50)
 
 
 if __name__ == "__main__":

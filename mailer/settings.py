@@ -8,17 +8,52 @@ never live here; they come from the environment (``NEWSLETTER_SECRET_KEY``,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from mailer.content.diskcache import cache_folder, library_stamp, read_json, write_json
+from mailer.content.files import SETTINGS_FILE as SETTINGS_FILE  # where it is read from
 from mailer.content.source import format_loc, load_yaml
 from mailer.errors import Problem, SettingsError
 
-SETTINGS_FILE = "newsletter.yaml"
+EMAIL_LIBRARIES = ("pydantic", "email_validator", "idna")
+
+
+def _email_address(value: str, info: ValidationInfo) -> str:
+    """Check and normalise an address exactly as pydantic's ``EmailStr`` does.
+
+    email-validator is slow to import (it compiles large Unicode patterns), so an address it
+    has already accepted is taken from ``context["emails"]``: a memo of address → normalised
+    address kept per installed pydantic and email-validator (see :func:`load_settings`).
+    """
+    memo = info.context.get("emails") if isinstance(info.context, dict) else None
+    if isinstance(memo, dict) and isinstance(memo.get(value), str):
+        return str(memo[value])
+    from pydantic.networks import validate_email
+
+    normalised = validate_email(value)[1]
+    if isinstance(memo, dict):
+        memo[value] = normalised
+    return normalised
+
+
+EmailAddress = Annotated[
+    str,
+    AfterValidator(_email_address),
+    WithJsonSchema({"type": "string", "format": "email"}),
+]
 
 HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -36,10 +71,10 @@ class Organisation(_Strict):
 
 
 class Sender(_Strict):
-    from_email: EmailStr
+    from_email: EmailAddress
     from_name: str = Field(min_length=1)
-    reply_to: EmailStr | None = None
-    unsubscribe_mailto: EmailStr | None = Field(
+    reply_to: EmailAddress | None = None
+    unsubscribe_mailto: EmailAddress | None = Field(
         default=None,
         description="Only set when someone processes mail sent to it (List-Unsubscribe mailto).",
     )
@@ -133,7 +168,12 @@ class Project:
 
 
 def load_settings(path: Path) -> Settings:
-    """Read and validate ``newsletter.yaml``; every problem is reported at once."""
+    """Read and validate ``newsletter.yaml``; every problem is reported at once.
+
+    Sender addresses email-validator has accepted are remembered under
+    ``.cache/newsletter/emails/`` beside the file, one memo per installed pydantic,
+    email-validator and idna; an address not in the memo is always checked.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -143,23 +183,24 @@ def load_settings(path: Path) -> Settings:
     located = load_yaml(text, str(path))
     problems = list(located.problems)
     if not problems:
+        memo_file = cache_folder(path.parent, "emails") / f"{library_stamp(*EMAIL_LIBRARIES)}.json"
+        memo = read_json(memo_file)
+        emails: dict[str, str] = dict(memo) if isinstance(memo, dict) else {}
+        known = len(emails)
         try:
-            return Settings.model_validate(located.data)
+            settings = Settings.model_validate(located.data, context={"emails": emails})
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 line, col = located.position(loc)
                 problems.append(Problem(str(path), line, col, format_loc(loc), err["msg"]))
+        else:
+            if len(emails) != known:
+                write_json(memo_file, emails)
+            return settings
     raise SettingsError(f"{path}: invalid settings", tuple(problems))
 
 
 def load_project(root: Path) -> Project:
     """The project at ``root`` with its validated settings."""
     return Project(root=root, settings=load_settings(root / SETTINGS_FILE))
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")

@@ -52,29 +52,32 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     show_default=True,
     help="Folder to write the files into.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Load and render the issue even when nothing changed since the last build.",
+)
 @click.pass_context
-def build(ctx: click.Context, issue: str, out: Path) -> None:
+def build(ctx: click.Context, issue: str, out: Path, no_cache: bool) -> None:
     """Render ISSUE (a file or an issue id) to HTML, text, MJML and a sample .eml.
 
-    Refuses, writing nothing, when `newsletter check` finds errors in the issue.
+    Refuses, writing nothing, when `newsletter check` finds errors in the issue. An issue
+    unchanged since the last build (same file, settings, templates and code) is not rendered
+    again: the result is kept under .cache/newsletter/ in the project.
     """
-    from mailer.content.issue import find_issue
-    from mailer.render.check import check_paths
+    from mailer.render.build import build_issue
     from mailer.render.email import substitutions
     from mailer.render.mime import build_message
-    from mailer.settings import load_project
 
     with user_errors():
-        project = load_project(project_dir(ctx))
-        report = check_paths([find_issue(issue, project)], project)
-    file_report = report.files[0]
-    for problem in file_report.problems:
+        built = build_issue(issue, project_dir(ctx), use_cache=not no_cache)
+    for problem in built.problems:
         click.echo(str(problem), err=True)
-    email = file_report.email
-    if not file_report.ok or email is None:
-        click.echo(f"error: {file_report.path} has errors; nothing was written", err=True)
+    email = built.email
+    if email is None:
+        click.echo(f"error: {built.path} has errors; nothing was written", err=True)
         sys.exit(1)
-    base = project.settings.base_url
+    base = built.base_url
     values = substitutions(SAMPLE_FIRST_NAME, f"{base}/u/SAMPLE-TOKEN", f"{base}/p/SAMPLE-TOKEN")
     message = build_message(email, "sam@example.org", values)
     out.mkdir(parents=True, exist_ok=True)

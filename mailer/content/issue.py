@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from mailer.content.files import display_path, issue_file, issue_paths_in
 from mailer.content.source import Loc, Located, format_loc, load_yaml
 from mailer.errors import ContentError, Problem
 from mailer.settings import Project
@@ -290,7 +291,7 @@ def _unknown_tag(tag: str, allowed: frozenset[str]) -> str:
 
 def parse_issue(path: Path, project: Project) -> Parsed:
     """Read and validate one issue file, collecting every problem (never raises for content)."""
-    display = _display_path(path, project.root)
+    display = display_path(path, project.root)
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -312,13 +313,9 @@ def load_issue(path: Path, project: Project) -> Issue:
 
 def find_issue(ref: str, project: Project) -> Path:
     """An issue given as a path or as an id (``newsletters/<id>.yaml``)."""
-    candidate = Path(ref)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        return candidate
-    for suffix in (".yaml", ".yml"):
-        path = project.newsletters / f"{ref}{suffix}"
-        if path.exists():
-            return path
+    found = issue_file(ref, project.newsletters)
+    if found is not None:
+        return found
     for path in issue_paths(project):
         parsed = parse_issue(path, project)
         if parsed.issue is not None and parsed.issue.id == ref:
@@ -326,17 +323,9 @@ def find_issue(ref: str, project: Project) -> Path:
     return project.newsletters / f"{ref}.yaml"
 
 
-def _display_path(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
-
-
 def issue_paths(project: Project) -> list[Path]:
     """Every issue file in ``newsletters/``, sorted by name."""
-    folder = project.newsletters
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    return issue_paths_in(project.newsletters)
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -28,6 +28,36 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _FastLoader(yaml.CSafeLoader):
+        """The same loader on libyaml's parser: it builds the same nodes, several times faster."""
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _COMPOSERS: tuple[type[yaml.SafeLoader | yaml.CSafeLoader], ...] = (_FastLoader, _Loader)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _COMPOSERS = (_Loader,)
+
+
+def _compose(text: str, *, libyaml: bool) -> yaml.Node | None:
+    """The document's node tree; libyaml's when it parses, else pure Python's.
+
+    A syntax error is always reported by the pure-Python parser, whose messages and marks are
+    the ones people see (libyaml words some errors differently).
+    """
+    for composer in _COMPOSERS if libyaml else (_Loader,):
+        loader = composer(text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+        except yaml.YAMLError:
+            if composer is _Loader:
+                raise
+            continue
+        finally:
+            loader.dispose()
+        return node
+    return None  # pragma: no cover - the pure-Python composer is always last
+
 
 @dataclass
 class Located:
@@ -46,11 +76,13 @@ class Located:
         return (1, 1)
 
 
-def load_yaml(text: str, path: str) -> Located:
-    """Parse ``text`` safely; syntax errors become problems (data is then ``None``)."""
-    loader = _Loader(text)
+def load_yaml(text: str, path: str, *, libyaml: bool = True) -> Located:
+    """Parse ``text`` safely; syntax errors become problems (data is then ``None``).
+
+    ``libyaml=False`` parses with PyYAML's pure-Python parser only (the result is the same).
+    """
     try:
-        node = loader.get_single_node()
+        node = _compose(text, libyaml=libyaml)
     except yaml.MarkedYAMLError as exc:
         mark = exc.context_mark or exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -62,8 +94,6 @@ def load_yaml(text: str, path: str) -> Located:
         return Located(None, problems=[Problem(path, line, col, "", message)])
     except yaml.YAMLError as exc:
         return Located(None, problems=[Problem(path, 1, 1, "", f"YAML error: {exc}")])
-    finally:
-        loader.dispose()
     located = Located(None)
     if node is None:
         return located

@@ -3,7 +3,8 @@
 Modules: ``email`` (the ``Email`` value and its substitution tags), ``view`` (the Jinja2 view
 model and ``render_issue``), ``markdown`` (Markdown → sanitised HTML and text, UTM), ``mjml``
 (the one module that knows MRML), ``mime`` (one recipient's complete message), ``check``
-(``check_paths``: load, lint, render and size every issue; it renders, so it lives here).
+(``check_paths``: load and lint each issue with ``mailer.content``, render it and check the
+HTML size; it renders, so it lives here).
 
 May import: ``mailer.content``, ``mailer.errors``, ``mailer.settings``. Never imports
 ``send``, ``events``, ``transports``, ``web`` or ``cli``.

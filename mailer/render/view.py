@@ -9,6 +9,8 @@ prints as typed. Markdown fields arrive pre-rendered and sanitised (:mod:`mailer
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from mailer.content.diskcache import cache_folder, library_stamp
 from mailer.content.issue import Issue, Story, story_slug
 from mailer.errors import RenderError
 from mailer.render.email import (
@@ -42,25 +45,47 @@ KIND_LABELS = {
 CONTENT_WIDTH = 552  # 600 px body minus 24 px padding either side
 
 
+_HTML_OPTIONS: dict[str, Any] = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+_TEXT_OPTIONS: dict[str, Any] = {
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's compiled templates on disk, checked against the source's checksum on load.
+
+    Jinja2 keys them by template name and source only, so each environment gets a folder named
+    after its options and the installed Jinja2 (:func:`_compiled_folder`). Only writing can
+    fail (a read-only project); then the template is simply compiled again.
+    """
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _compiled_folder(root: Path, options: dict[str, Any]) -> _TemplateCache | None:
+    stamp = library_stamp("jinja2", "markupsafe") + repr(sorted(options.items()))
+    name = hashlib.sha256(stamp.encode()).hexdigest()[:32]
+    folder = cache_folder(root, "jinja", name)
+    return _TemplateCache(str(folder)) if folder.is_dir() else None
+
+
 @lru_cache(maxsize=8)
-def _environments(templates: Path) -> tuple[jinja2.Environment, jinja2.Environment]:
+def _environments(templates: Path, root: Path) -> tuple[jinja2.Environment, jinja2.Environment]:
     loader = jinja2.FileSystemLoader(str(templates))
-    html_env = jinja2.Environment(
-        loader=loader,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=True,
-    )
-    text_env = jinja2.Environment(
-        loader=loader,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=True,
+    html_env, text_env = (
+        jinja2.Environment(
+            loader=loader,
+            undefined=jinja2.StrictUndefined,
+            auto_reload=True,
+            bytecode_cache=_compiled_folder(root, options),
+            **options,
+        )
+        for options in (_HTML_OPTIONS, _TEXT_OPTIONS)
     )
     return html_env, text_env
 
@@ -187,7 +212,7 @@ def build_context(issue: Issue, project: Project) -> dict[str, Any]:
 
 def render_mjml(issue: Issue, project: Project) -> tuple[str, str]:
     """Fill the templates: returns (MJML source, plain text)."""
-    html_env, text_env = _environments(project.templates.resolve())
+    html_env, text_env = _environments(project.templates.resolve(), project.root.resolve())
     context = build_context(issue, project)
     try:
         mjml_source = html_env.get_template(f"email/{issue.layout}.mjml.j2").render(context)
