@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from mailer.cli.common import fail, open_engine, print_json, print_table, project_dir
+from mailer.cli.common import fail, json_option, open_engine, print_json, print_table, project_dir
 
 
 @click.command()
 @click.argument("issue")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.option(
     "--links",
     default=5,

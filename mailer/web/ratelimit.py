@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
+from mailer.clock import Clock
 
 
 class RateLimiter:

@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import FormData
@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from mailer.clock import Clock
 from mailer.settings import Project
 from mailer.transports import Transport, transport_from_env
 from mailer.web.csrf import FIELD, CsrfGuard, set_cookie
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 log = logging.getLogger("mailer.web")
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)

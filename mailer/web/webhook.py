@@ -13,8 +13,8 @@ key or recorder is configured (SendGrid retries later, so nothing is lost).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mailer.clock import Clock
 from mailer.errors import WebhookConfigError
 from mailer.events.webhook import (
     PUBLIC_KEY_ENV,
@@ -32,8 +33,6 @@ from mailer.events.webhook import (
     verify_signature,
 )
 from mailer.web.pages import Endpoint
-
-Clock = Callable[[], datetime]
 
 
 class EventRecorder(Protocol):
