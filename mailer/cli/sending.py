@@ -192,14 +192,14 @@ def _dry_run(setup: _Setup, ref: str, one: _One) -> None:
 
 
 def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> None:
-    from mailer.send.plans import sandbox_send, test_send
+    from mailer.send.plans import sandbox_send, send_test
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
     if one.test_to:
         addresses = [a.strip() for a in one.test_to.split(",") if a.strip()]
         with user_errors():
-            detail = test_send(
+            detail = send_test(
                 engine,
                 email,
                 transport,

@@ -169,7 +169,7 @@ def orphan_resumes(engine: Engine, decisions: Sequence[DueDecision]) -> list[Cam
 # --- test, sandbox and dry runs --------------------------------------------------------------
 
 
-def test_send(
+def send_test(
     engine: Engine,
     email: Email,
     transport: Transport,

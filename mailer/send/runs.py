@@ -204,6 +204,14 @@ def send_due(
     decisions = plan_due(project, engine, now=now)
     reports: list[SendReport] = []
     refused = False
+
+    def run(campaign: Campaign) -> None:
+        reports.append(
+            run_campaign(
+                engine, campaign, transport, links, clock=clock, options=options, observer=observer
+            )
+        )
+
     for decision in decisions:
         observer.decided(decision)
         if decision.action == "error":
@@ -213,27 +221,12 @@ def send_due(
             continue
         try:
             email = prepare_email(project, project.root / decision.path, now=now)
-            campaign = open_campaign(engine, email, transport, now=now, resume_paused=True)
-            reports.append(
-                run_campaign(
-                    engine,
-                    campaign,
-                    transport,
-                    links,
-                    clock=clock,
-                    options=options,
-                    observer=observer,
-                )
-            )
+            run(open_campaign(engine, email, transport, now=now, resume_paused=True))
         except StoppedSending:
             raise
         except MailerError as exc:
             refused = True
             observer.refused(decision, exc)
     for campaign in orphan_resumes(engine, decisions):
-        reports.append(
-            run_campaign(
-                engine, campaign, transport, links, clock=clock, options=options, observer=observer
-            )
-        )
+        run(campaign)
     return DueRun(tuple(decisions), tuple(reports), refused)
