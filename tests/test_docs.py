@@ -72,3 +72,12 @@ def test_the_configuration_table_lists_exactly_the_variables_the_code_reads() ->
         reader, meaning = table[variable.name]
         assert reader.startswith(READERS[variable.reader]), variable.name
         assert meaning.startswith("secret;") == variable.secret, variable.name
+
+
+def test_every_top_level_command_is_in_the_readme_command_table() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        name for name in cli.list_commands(click.Context(cli)) if f"`newsletter {name}" not in table
+    ]
+    assert missing == []

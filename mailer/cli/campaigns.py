@@ -6,14 +6,20 @@ from typing import Any
 
 import click
 
-from mailer.cli.common import fail, json_option, open_engine, print_json, print_table, project_dir
+from mailer.cli.common import (
+    fail,
+    find_campaign,
+    json_option,
+    open_engine,
+    print_json,
+    print_table,
+    project_dir,
+)
 from mailer.clock import utc_now
 
 
 def _find(engine: Any, ref: str) -> Any:
-    from mailer.send.campaigns import get_campaign
-
-    campaign = get_campaign(engine, int(ref)) if ref.isdigit() else get_campaign(engine, ref)
+    campaign = find_campaign(engine, ref)
     if campaign is None:
         fail(f"no campaign {ref!r}; `newsletter campaigns list` shows them")
     return campaign

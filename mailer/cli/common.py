@@ -19,6 +19,8 @@ from mailer.errors import ContentError, MailerError, SettingsError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from mailer.send.campaigns import Campaign
+
 F = TypeVar("F", bound=Callable[..., object])
 
 
@@ -64,6 +66,13 @@ def open_engine(root: Path) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def find_campaign(engine: Engine, ref: str) -> Campaign | None:
+    """The campaign ``ref`` names: its number, or its issue id."""
+    from mailer.send.campaigns import get_campaign
+
+    return get_campaign(engine, int(ref) if ref.isdigit() else ref)
 
 
 def json_option(help_text: str = "Print as JSON.") -> Callable[[F], F]:
