@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from mailer.config import PROJECT
+
 # command name -> "module:attribute" (relative to mailer.cli)
 COMMANDS: dict[str, str] = {
     "check": "content:check",
@@ -58,7 +60,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--project",
     type=click.Path(file_okay=False, exists=True),
-    envvar="NEWSLETTER_PROJECT",
+    envvar=PROJECT,
     default=".",
     show_default=True,
     help="Project directory holding newsletter.yaml, newsletters/ and templates/.",

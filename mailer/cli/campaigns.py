@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from mailer.cli.common import fail, open_engine, print_json, print_table, project_dir
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from mailer.cli.common import (
+    fail,
+    find_campaign,
+    json_option,
+    open_engine,
+    print_json,
+    print_table,
+    project_dir,
+)
+from mailer.clock import utc_now
 
 
 def _find(engine: Any, ref: str) -> Any:
-    from mailer.send.campaigns import get_campaign
-
-    campaign = get_campaign(engine, int(ref)) if ref.isdigit() else get_campaign(engine, ref)
+    campaign = find_campaign(engine, ref)
     if campaign is None:
         fail(f"no campaign {ref!r}; `newsletter campaigns list` shows them")
     return campaign
@@ -31,7 +31,7 @@ def campaigns() -> None:
 
 
 @campaigns.command("list")
-@JSON_OPTION
+@json_option()
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """Every campaign with its status and delivery counts."""
@@ -42,7 +42,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         found = list_campaigns(engine)
         for campaign in found:
             if campaign.status in ("sending", "paused"):
-                expire_leases(engine, campaign.id, now=_now())  # dead workers' rows: unknown
+                expire_leases(engine, campaign.id, now=utc_now())  # dead workers' rows: unknown
         rows = [(c, delivery_counts(engine, c.id)) for c in found]
     if as_json:
         print_json([_summary(c, counts) for c, counts in rows])
@@ -84,7 +84,7 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
 
 @campaigns.command()
 @click.argument("campaign")
-@JSON_OPTION
+@json_option()
 @click.pass_context
 def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
     """One campaign (id or issue id): counts, unknown batches, test sends."""
@@ -98,7 +98,7 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
                 _show_tests_only(campaign, tests, as_json)
                 return
         found = _find(engine, campaign)
-        expire_leases(engine, found.id, now=_now())
+        expire_leases(engine, found.id, now=utc_now())
         data = _summary(found, delivery_counts(engine, found.id))
         data["unknown_batches"] = unknown_batches(engine, found.id)
         data["test_sends"] = test_send_history(engine, found.issue_id)
@@ -177,7 +177,9 @@ def _move(
 
     with open_engine(project_dir(ctx)) as engine:
         found = _find(engine, ref)
-        if not set_status(engine, found.id, status, now=_now(), reason=reason, only_from=allowed):
+        if not set_status(
+            engine, found.id, status, now=utc_now(), reason=reason, only_from=allowed
+        ):
             fail(f"campaign {found.issue_id} is {found.status}; it cannot be {verb}")
     click.echo(f"campaign {found.issue_id} {verb}")
 
@@ -240,7 +242,7 @@ def resolve(ctx: click.Context, campaign: str, action: str | None) -> None:
         fail("choose --resend or --mark-sent")
     with open_engine(project_dir(ctx)) as engine:
         found = _find(engine, campaign)
-        count = resolve_unknown(engine, found.id, resend=action == "resend", now=_now())
+        count = resolve_unknown(engine, found.id, resend=action == "resend", now=utc_now())
     what = (
         "queued again (run `newsletter send` to send them)"
         if action == "resend"

@@ -1,12 +1,16 @@
-"""Helpers shared by the CLI modules: the project context and error handling."""
+"""Helpers shared by the CLI modules: the project context, error handling and printers.
+
+Every command prints JSON with :func:`print_json` and tables with :func:`print_table`, and
+takes ``--json`` from :func:`json_option`, so output looks the same across commands.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
 import click
 
@@ -14,6 +18,10 @@ from mailer.errors import ContentError, MailerError, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from mailer.send.campaigns import Campaign
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 def project_dir(ctx: click.Context) -> Path:
@@ -60,19 +68,37 @@ def open_engine(root: Path) -> Iterator[Engine]:
         engine.dispose()
 
 
+def find_campaign(engine: Engine, ref: str) -> Campaign | None:
+    """The campaign ``ref`` names: its number, or its issue id."""
+    from mailer.send.campaigns import get_campaign
+
+    return get_campaign(engine, int(ref) if ref.isdigit() else ref)
+
+
+def json_option(help_text: str = "Print as JSON.") -> Callable[[F], F]:
+    """The ``--json`` flag (parameter ``as_json``) that every reporting command takes."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
 def print_json(data: object) -> None:
+    """``data`` as indented JSON on stdout (dates and other values as their ``str``)."""
     import json
 
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def print_table(
-    title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
+    title: str | None,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[object, ...]],
+    *,
+    title_justify: Literal["left", "center"] = "left",
 ) -> None:
+    """A rich table on stdout; the header row shows only when a column has a name."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_header=any(columns))
+    table = Table(title=title, title_justify=title_justify, show_header=any(columns))
     for column in columns:
         table.add_column(column)
     for row in rows:

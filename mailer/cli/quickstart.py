@@ -7,12 +7,10 @@ nobody is imported or sent to twice.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from mailer.cli.common import fail, open_engine, project_dir, user_errors
+from mailer.clock import utc_now
 
 SAMPLE_ISSUE = "2026-12-secondary-research"
 SAMPLE_LIST = "research-news"
@@ -22,11 +20,11 @@ SAMPLE_LIST = "research-news"
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
     """Import examples/subscribers.csv and send the sample issue to the local outbox."""
-    from datetime import UTC, datetime
-
+    from mailer.config import Config
     from mailer.content.issue import find_issue
     from mailer.send.plans import open_campaign, prepare_email
-    from mailer.send.sender import RecipientLinks, SendOptions, send_campaign
+    from mailer.send.runs import run_campaign
+    from mailer.send.sender import RecipientLinks
     from mailer.settings import load_project
     from mailer.transports.outbox import OutboxTransport
     from subscribers.audit import os_user
@@ -39,7 +37,9 @@ def quickstart(ctx: click.Context) -> None:
     csv_path = root / "examples" / "subscribers.csv"
     if not csv_path.exists():
         fail(f"{csv_path}: the sample subscriber list is missing")
-    dev = not os.environ.get("NEWSLETTER_SECRET_KEY")
+    with user_errors():
+        config = Config.from_environ()
+    dev = not config.has_secret_key
     if dev:
         click.echo(
             "NEWSLETTER_SECRET_KEY is not set: using the development-only key "
@@ -47,10 +47,9 @@ def quickstart(ctx: click.Context) -> None:
         )
     with user_errors():
         project = load_project(root)
-        now = datetime.now(UTC)
+        now = utc_now()
         email = prepare_email(project, find_issue(SAMPLE_ISSUE, project), now=now)
-    outbox = Path(os.environ.get("NEWSLETTER_OUTBOX_DIR") or root / "outbox")
-    transport = OutboxTransport(outbox, unsubscribe_mailto=None)
+    transport = OutboxTransport(config.outbox_dir or root / "outbox", unsubscribe_mailto=None)
     try:
         with open_engine(root) as engine, user_errors():
             try:
@@ -80,14 +79,7 @@ def quickstart(ctx: click.Context) -> None:
                     "the same issue twice"
                 )
             else:
-                report = send_campaign(
-                    engine,
-                    campaign,
-                    transport,
-                    links,
-                    clock=lambda: datetime.now(UTC),
-                    options=SendOptions(),
-                )
+                report = run_campaign(engine, campaign, transport, links, clock=utc_now)
                 click.echo(
                     f"2. sent {SAMPLE_ISSUE} to {report.counts['accepted']} "
                     f"recipients through the local outbox"

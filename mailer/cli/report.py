@@ -6,12 +6,20 @@ from typing import Any
 
 import click
 
-from mailer.cli.common import fail, open_engine, print_json, print_table, project_dir
+from mailer.cli.common import (
+    fail,
+    find_campaign,
+    json_option,
+    open_engine,
+    print_json,
+    print_table,
+    project_dir,
+)
 
 
 @click.command()
 @click.argument("issue")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.option(
     "--links",
     default=5,
@@ -27,10 +35,9 @@ def report(ctx: click.Context, issue: str, as_json: bool, links: int) -> None:
     the webhook recorded them; opened and clicked count people, not events.
     """
     from mailer.events.report import campaign_report
-    from mailer.send.campaigns import get_campaign
 
     with open_engine(project_dir(ctx)) as engine:
-        campaign = get_campaign(engine, int(issue) if issue.isdigit() else issue)
+        campaign = find_campaign(engine, issue)
         if campaign is None:
             fail(f"no campaign for issue {issue!r}; `newsletter campaigns list` shows them")
         found = campaign_report(engine, campaign, links=links)

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailer.cli.common import fail, project_dir, user_errors
+from mailer.cli.common import (
+    fail,
+    json_option,
+    open_engine,
+    print_json,
+    print_table,
+    project_dir,
+    user_errors,
+)
+from mailer.config import DEV_KEY
 from subscribers.errors import SubscriberError, Suppressed
 
 if TYPE_CHECKING:
@@ -43,15 +52,11 @@ def store_errors() -> Iterator[None]:
 def open_store(ctx: click.Context) -> Iterator[tuple[Settings, Engine]]:
     """The project's settings and a database engine (disposed afterwards)."""
     from mailer.settings import load_project
-    from subscribers.db import database_url, get_engine
 
     root = project_dir(ctx)
     settings = load_project(root).settings
-    engine = get_engine(database_url(root))
-    try:
+    with open_engine(root) as engine:
         yield settings, engine
-    finally:
-        engine.dispose()
 
 
 def _who() -> str:
@@ -75,22 +80,6 @@ def _interests(settings: Settings, value: str | None) -> list[str]:
     return wanted
 
 
-def _print_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _table(title: str | None, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(value) for value in row))
-    Console().print(table)
-
-
 class _Options:
     def __init__(self, dev_key: bool) -> None:
         self.dev_key = dev_key
@@ -100,7 +89,7 @@ class _Options:
 @click.option(
     "--dev-key",
     is_flag=True,
-    envvar="NEWSLETTER_DEV_KEY",
+    envvar=DEV_KEY,
     help="Without NEWSLETTER_SECRET_KEY, use a fixed development-only key (never in production).",
 )
 @click.pass_context
@@ -119,7 +108,7 @@ def subscribers(ctx: click.Context, dev_key: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write rejected rows [default: FILE.rejects.csv next to FILE].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("Print the summary as JSON.")
 @click.pass_context
 def import_command(
     ctx: click.Context,
@@ -147,20 +136,22 @@ def import_command(
             rejects_path=rejects,
         )
     if as_json:
-        _print_json(summary.as_dict())
+        print_json(summary.as_dict())
         return
     counts = summary.as_dict()
     outcomes = ("added", "updated", "unchanged", "rejected", "suppressed")
-    _table(
+    print_table(
         f"Import of {file.name} into {list_id}",
         ("outcome", "rows"),
         [(name, counts[name]) for name in outcomes],
+        title_justify="center",
     )
     if summary.sample_rejects:
-        _table(
+        print_table(
             "Rejected and skipped rows (first 20)",
             ("line", "reason"),
             [(line, reason) for line, reason in summary.sample_rejects],
+            title_justify="center",
         )
     if summary.rejects_path:
         click.echo(f"rejected and skipped rows written to {summary.rejects_path}")
@@ -201,7 +192,7 @@ def export_command(
 @click.option("--interests", help="Comma-separated interest ids.")
 @click.option("--consent-source", default="added by staff", show_default=True, help="Consent note.")
 @click.option("--reopt-in", is_flag=True, help="The person opted in again after unsubscribing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the subscriber as JSON.")
+@json_option("Print the subscriber as JSON.")
 @click.pass_context
 def add_command(
     ctx: click.Context,
@@ -233,7 +224,7 @@ def add_command(
             reopt_in=reopt_in,
         )
     if as_json:
-        _print_json(subscriber.as_dict())
+        print_json(subscriber.as_dict())
     else:
         click.echo(f"added {subscriber.email} to {list_id} ({subscriber.status})")
 
@@ -275,7 +266,7 @@ def forget_command(ctx: click.Context, email: str, yes: bool) -> None:
 
 @subscribers.command("show")
 @click.argument("email")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def show_command(ctx: click.Context, email: str, as_json: bool) -> None:
     """Show one supporter: status, lists, interests, dates."""
@@ -284,10 +275,10 @@ def show_command(ctx: click.Context, email: str, as_json: bool) -> None:
     with store_errors(), open_store(ctx) as (_settings, engine):
         data = get_subscriber(engine, email).as_dict()
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     rows = [(k, _show(v)) for k, v in data.items() if v not in (None, {}, [])]
-    _table(None, ("field", "value"), rows)
+    print_table(None, ("field", "value"), rows, title_justify="center")
 
 
 def _show(value: object) -> str:
@@ -299,7 +290,7 @@ def _show(value: object) -> str:
 
 
 @subscribers.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Count subscribers per list and status."""
@@ -308,20 +299,25 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     with store_errors(), open_store(ctx) as (settings, engine):
         stats = count_subscribers(engine)
     if as_json:
-        _print_json(stats.as_dict())
+        print_json(stats.as_dict())
         return
     list_ids = [item.id for item in settings.lists]
     list_ids += sorted(set(stats.by_list) - set(list_ids))
     columns = ("pending", "active", "unsubscribed")
     rows = [(lid, *(stats.by_list.get(lid, {}).get(s, 0) for s in columns)) for lid in list_ids]
-    _table("Subscriptions per list", ("list", *columns), rows)
-    _table("Subscribers per status", ("status", "count"), list(stats.by_status.items()))
+    print_table("Subscriptions per list", ("list", *columns), rows, title_justify="center")
+    print_table(
+        "Subscribers per status",
+        ("status", "count"),
+        list(stats.by_status.items()),
+        title_justify="center",
+    )
 
 
 @subscribers.command("audit")
 @click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
 @click.option("--action", help="Only this action (import, consent, unsubscribe, forget …).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def audit_command(ctx: click.Context, limit: int, action: str | None, as_json: bool) -> None:
     """Show the audit log: who did what to supporters' data, and when."""
@@ -330,12 +326,14 @@ def audit_command(ctx: click.Context, limit: int, action: str | None, as_json: b
     with store_errors(), open_store(ctx) as (_settings, engine):
         entries = list_entries(engine, limit=limit, action=action)
     if as_json:
-        _print_json([entry.as_dict() for entry in entries])
+        print_json([entry.as_dict() for entry in entries])
         return
     rows = [
         (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.who, e.action, e.count, e.detail) for e in entries
     ]
-    _table("Audit log", ("when (UTC)", "who", "action", "rows", "detail"), rows)
+    print_table(
+        "Audit log", ("when (UTC)", "who", "action", "rows", "detail"), rows, title_justify="center"
+    )
 
 
 @subscribers.command("export-data")
@@ -381,7 +379,7 @@ def _duration(value: str) -> Any:
     show_default=True,
     help="Remove signups not confirmed within this long (e.g. 30d, 12h, 2w).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @click.pass_context
 def purge_pending_command(ctx: click.Context, older_than: str, as_json: bool) -> None:
     """Delete signups that were never confirmed (double opt-in), with their consent records."""
@@ -391,6 +389,6 @@ def purge_pending_command(ctx: click.Context, older_than: str, as_json: bool) ->
     with store_errors(), open_store(ctx) as (_settings, engine):
         removed = purge_pending(engine, age, who=_who())
     if as_json:
-        _print_json({"purged": removed, "older_than_seconds": int(age.total_seconds())})
+        print_json({"purged": removed, "older_than_seconds": int(age.total_seconds())})
     else:
         click.echo(f"purged {removed} unconfirmed signup(s) older than {older_than}")

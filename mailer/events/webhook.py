@@ -47,11 +47,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from mailer.config import WEBHOOK_PUBLIC_KEY
 from mailer.errors import BadSignature, MalformedPayload, StaleTimestamp, WebhookConfigError
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
-PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
+PUBLIC_KEY_ENV = WEBHOOK_PUBLIC_KEY
 DEFAULT_WINDOW = timedelta(minutes=10)
 
 # Custom args the sender attaches to every message (SendGrid echoes them as top-level keys).

@@ -1,15 +1,15 @@
-"""Wiring for the ``send`` command: check → render → campaign → send, and the due plan.
+"""The plans a ``send`` runs: check → render → campaign, the due plan, test and dry runs.
 
-The CLI calls these; each takes the stages' frozen values and hands them on. A bad issue
-sends nothing: ``prepare_email`` runs the full ``check`` first and refuses on any error or an
-embargo that has not lifted.
+Each takes the stages' frozen values and hands them on (``mailer.send.runs`` sends what they
+open). A bad issue sends nothing: ``prepare_email`` runs the full ``check`` first and refuses
+on any error or an embargo that has not lifted.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +43,6 @@ from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
 from mailer.transports.retry import RetryPolicy, send_with_retry
 from subscribers.audience import count_audience, iter_audience
-
-Clock = Callable[[], datetime]
 
 
 def prepare_email(
@@ -171,7 +169,7 @@ def orphan_resumes(engine: Engine, decisions: Sequence[DueDecision]) -> list[Cam
 # --- test, sandbox and dry runs --------------------------------------------------------------
 
 
-def test_send(
+def send_test(
     engine: Engine,
     email: Email,
     transport: Transport,

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from mailer.clock import Clock
 from mailer.errors import CampaignError, SendError
 from mailer.render.email import Email, substitutions
 from mailer.send.campaigns import (
@@ -71,7 +72,6 @@ from mailer.transports.retry import RetryPolicy, send_with_retry
 from subscribers.db import is_sqlite
 from subscribers.tokens import TokenSigner
 
-Clock = Callable[[], datetime]
 CLAIM_RETRIES = 200  # × CLAIM_RETRY_WAIT: how long to wait for rows another worker is claiming
 CLAIM_RETRY_WAIT = 0.05
 

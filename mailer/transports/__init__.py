@@ -1,6 +1,7 @@
 """Transports: how a batch of one rendered email leaves this machine.
 
-:func:`transport_from_env` picks one by ``NEWSLETTER_TRANSPORT``:
+:func:`transport_from_config` picks one by ``NEWSLETTER_TRANSPORT``, from the typed
+:class:`~mailer.config.Config` (``mailer.config`` reads the environment):
 
 ============  ====================================================================
 ``sendgrid``  SendGrid v3 ``mail/send``: ``SENDGRID_API_KEY`` (required),
@@ -17,8 +18,8 @@ non-interactive one fails: a scheduled job that lost its environment must stop l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
+from mailer.config import SENDGRID_API_KEY, SMTP_URL, TRANSPORT, TRANSPORT_NAMES, Config
 from mailer.errors import TransportConfigError
 from mailer.settings import Project
 from mailer.transports.base import BatchResult, Outgoing, Transport
@@ -40,85 +41,53 @@ __all__ = [
     "Rejected",
     "RetryBudgetExhausted",
     "Transport",
+    "transport_from_config",
     "transport_from_env",
 ]
-
-TRANSPORT_NAMES = ("sendgrid", "smtp", "outbox")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    value = environ.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise TransportConfigError(f"{name} must be on or off, not {value!r}")
-
-
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    value = environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise TransportConfigError(f"{name} must be a number of seconds, not {value!r}") from None
-    if number <= 0:
-        raise TransportConfigError(f"{name} must be positive")
-    return number
 
 
 def transport_from_env(
     environ: Mapping[str, str], project: Project, *, interactive: bool
 ) -> Transport:
-    """The transport the environment asks for; see the module docstring."""
-    choice = environ.get("NEWSLETTER_TRANSPORT", "").strip().lower()
+    """The transport ``environ`` asks for: :func:`transport_from_config` of its ``Config``."""
+    return transport_from_config(Config.from_environ(environ), project, interactive=interactive)
+
+
+def transport_from_config(config: Config, project: Project, *, interactive: bool) -> Transport:
+    """The transport the configuration asks for; see the module docstring."""
+    choice = config.transport
     mailto = project.settings.sender.unsubscribe_mailto
     if not choice:
         if not interactive:
             raise TransportConfigError(
-                "no transport configured: set NEWSLETTER_TRANSPORT to sendgrid, smtp or "
+                f"no transport configured: set {TRANSPORT} to sendgrid, smtp or "
                 "outbox (scheduled runs never fall back to the outbox)"
             )
         choice = "outbox"
-    if choice == "outbox":
-        from mailer.transports.outbox import OutboxTransport
-
-        directory = environ.get("NEWSLETTER_OUTBOX_DIR") or str(project.root / "outbox")
-        return OutboxTransport(Path(directory), unsubscribe_mailto=mailto)
     if choice == "sendgrid":
         from mailer.transports.sendgrid import DEFAULT_HOST, SendGridConfig, SendGridTransport
 
-        key = environ.get("SENDGRID_API_KEY", "").strip()
-        if not key:
-            raise TransportConfigError("NEWSLETTER_TRANSPORT=sendgrid needs SENDGRID_API_KEY")
-        group = environ.get("NEWSLETTER_ASM_GROUP", "").strip()
-        if group and not group.isdigit():
-            raise TransportConfigError("NEWSLETTER_ASM_GROUP must be a SendGrid group number")
-        host = environ.get("SENDGRID_API_HOST", "").strip() or DEFAULT_HOST
-        if not host.startswith(("https://", "http://")):
-            raise TransportConfigError("SENDGRID_API_HOST must be an http(s):// URL")
-        config = SendGridConfig(
-            api_key=key,
-            host=host,
-            timeout=_number(environ, "SENDGRID_TIMEOUT", 30.0),
-            click_tracking=_flag(environ, "NEWSLETTER_CLICK_TRACKING"),
-            asm_group=int(group) if group else None,
+        if not config.sendgrid_api_key:
+            raise TransportConfigError(f"{TRANSPORT}=sendgrid needs {SENDGRID_API_KEY}")
+        settings = SendGridConfig(
+            api_key=config.sendgrid_api_key.reveal(),
+            host=config.sendgrid_api_host or DEFAULT_HOST,
+            timeout=config.sendgrid_timeout,
+            click_tracking=config.click_tracking,
+            asm_group=config.asm_group,
             unsubscribe_mailto=mailto,
         )
-        return SendGridTransport(config)
+        return SendGridTransport(settings)
     if choice == "smtp":
         from dataclasses import replace
 
         from mailer.transports.smtp import SmtpTransport, parse_smtp_url
 
-        url = environ.get("NEWSLETTER_SMTP_URL", "").strip()
-        if not url:
-            raise TransportConfigError("NEWSLETTER_TRANSPORT=smtp needs NEWSLETTER_SMTP_URL")
-        config_smtp = parse_smtp_url(url, timeout=_number(environ, "NEWSLETTER_SMTP_TIMEOUT", 30))
-        return SmtpTransport(replace(config_smtp, unsubscribe_mailto=mailto))
-    raise TransportConfigError(
-        f"NEWSLETTER_TRANSPORT={choice!r} is not one of {', '.join(TRANSPORT_NAMES)}"
-    )
+        if not config.smtp_url:
+            raise TransportConfigError(f"{TRANSPORT}=smtp needs {SMTP_URL}")
+        smtp = parse_smtp_url(config.smtp_url.reveal(), timeout=config.smtp_timeout)
+        return SmtpTransport(replace(smtp, unsubscribe_mailto=mailto))
+    from mailer.transports.outbox import OutboxTransport
+
+    directory = config.outbox_dir or project.root / "outbox"
+    return OutboxTransport(directory, unsubscribe_mailto=mailto)

@@ -2,7 +2,8 @@
 
 ``create_app(project)`` wires the pieces; each route's endpoint is built by a small factory in
 its own module from exactly what it needs (pages, clock, keys, recorder), so nothing reads
-global state. Secrets come from ``environ`` (``os.environ`` unless a test passes its own).
+global state. Secrets come from ``environ`` (``os.environ`` unless a test passes its own), read by
+``mailer.config``.
 
 Routes so far::
 
@@ -25,7 +26,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -34,11 +35,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mailer.events.webhook import DEFAULT_WINDOW, PUBLIC_KEY_ENV, load_public_key
+from mailer.clock import Clock, utc_now
+from mailer.config import PREVIEW_PASSWORD, Config
+from mailer.events.webhook import DEFAULT_WINDOW, load_public_key
 from mailer.settings import Project
 from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint
-from mailer.web.pages import Clock, Pages, home_endpoint, stylesheet_endpoint
+from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
 from mailer.web.preview import preview_routes, require_password
 from mailer.web.routes import supporter_routes
 from mailer.web.security import (
@@ -52,11 +55,7 @@ from mailer.web.supporters import SignupLimits, Supporters
 from mailer.web.webhook import EventRecorder, sendgrid_webhook_endpoint
 
 WEBHOOK_PATH = "/webhooks/sendgrid"
-PREVIEW_PASSWORD_ENV = "NEWSLETTER_PREVIEW_PASSWORD"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+PREVIEW_PASSWORD_ENV = PREVIEW_PASSWORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,8 @@ def create_app(
     key, so a server never starts with a webhook that can only refuse.
     """
     env = os.environ if environ is None else environ
-    key_text = env.get(PUBLIC_KEY_ENV, "").strip()
+    config = Config.from_environ(env)
+    key_text = config.webhook_public_key
     public_key = load_public_key(key_text) if key_text else None
 
     pages = Pages(project)
@@ -109,9 +109,10 @@ def create_app(
         project, pages, engine_url=engine_url, environ=env, clock=clock, limits=limits.signup
     )
     routes.extend(supporter_pages)
-    password = env.get(PREVIEW_PASSWORD_ENV, "")
-    if password:
-        routes.extend(require_password(preview_routes(project.root, pages), password))
+    if config.preview_password:
+        routes.extend(
+            require_password(preview_routes(project.root, pages), config.preview_password.reveal())
+        )
     app = _assemble(project, pages, routes, limits)
     app.state.engine_url = engine_url
     app.state.supporters = supporters

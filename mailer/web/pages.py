@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import jinja2
 from starlette.requests import Request
@@ -21,8 +20,6 @@ from mailer.settings import Project
 WEB_TEMPLATES = "web"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-#: What the app, its endpoints and its rate limits take for "now" (tests pass a fixed one).
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

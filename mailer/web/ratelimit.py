@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 
@@ -23,7 +22,7 @@ class RateLimiter:
         self,
         limit: int,
         window: timedelta,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         max_keys: int = 100_000,
     ) -> None:

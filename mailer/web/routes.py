@@ -13,9 +13,10 @@ from collections.abc import Mapping
 
 from starlette.routing import Route
 
+from mailer.clock import Clock
 from mailer.settings import Project
 from mailer.web.archive import archive_routes
-from mailer.web.pages import Clock, Pages
+from mailer.web.pages import Pages
 from mailer.web.preferences import preferences_routes
 from mailer.web.signup import signup_routes
 from mailer.web.supporters import SignupLimits, Supporters

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from mailer.clock import Clock
 from mailer.settings import Project
 from mailer.transports import Transport, transport_from_env
 from mailer.web.csrf import FIELD, CsrfGuard, set_cookie
 from mailer.web.notices import Notice, NoticeKind, Notices
-from mailer.web.pages import Clock, Pages
+from mailer.web.pages import Pages
 from mailer.web.ratelimit import RateLimiter
 from subscribers.errors import InvalidToken
 from subscribers.keys import AddressHasher, keys_from_env

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mailer.clock import Clock
 from mailer.errors import WebhookConfigError
 from mailer.events.webhook import (
     PUBLIC_KEY_ENV,
@@ -31,7 +32,7 @@ from mailer.events.webhook import (
     parse_events,
     verify_signature,
 )
-from mailer.web.pages import Clock, Endpoint
+from mailer.web.pages import Endpoint
 
 
 class EventRecorder(Protocol):
