@@ -226,6 +226,7 @@ class SendGridTransport:
 
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
+    max_concurrency = 16  # requests in flight from one process; SendGrid takes many at once
 
     def __init__(self, config: SendGridConfig, *, clock: Callable[[], float] = time.time):
         from sendgrid import SendGridAPIClient
