@@ -1,41 +1,37 @@
-"""Benchmark the sending pipeline end to end against the fake SendGrid server on 127.0.0.1.
+"""Benchmark ``newsletter send`` as a whole process against the fake SendGrid server on 127.0.0.1.
 
     .venv/bin/python bench/send.py [--sizes 100000,1000000] [--backend sqlite|postgresql|both]
-        [--naive 3000] [--concurrency 4] [--validate-every 50] [--latency-ms 0,50] [--profile]
-        [--pg-url URL]
+        [--naive 3000] [--repeat N] [--send-args '--concurrency 4'] [--validate-every 50]
+        [--latency-ms 0,50] [--pg-url URL]
 
 For each backend and size: a fresh database gets ``size`` active subscribers in bulk (SQL
-``INSERT … SELECT``), then a child process renders the sample issue and runs
-``send_campaign`` through the real SendGrid transport (ledger writes, token signing and JSON
-encoding included) and prints recipients/s, requests, the sender's CPU seconds while sending
-and its peak RSS; the parent also reads ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` after waiting
-for it. The fake server runs in its own process (so it does not share the GIL) and validates
-one request in ``--validate-every`` against the schema. The naive path sends ``--naive``
-recipients one request each, built with the library's ``Mail`` helper, for the ratio.
-``--latency-ms`` (comma-separated) repeats everything against a server that waits that long
-before each answer: at 0 (loopback, answers at once) the naive path pays only Python and a
-local TCP connection per recipient, which flatters it; SendGrid's API answers in tens of ms,
-so 50 is the realistic figure. Run both and report both. ``--profile`` runs each child under
-cProfile (every sending thread) and prints the top functions. Prints figures; asserts nothing.
+``INSERT … SELECT``), then ``newsletter send ISSUE --yes --json`` runs as its own process
+(imports, check, render, snapshot, sending and the report all inside the clock) through the
+real SendGrid transport to the fake server, which runs in its own process and validates one
+request in ``--validate-every`` against the schema. Printed: recipients/s of the whole
+process, the ``send_campaign`` seconds it reported, requests, CPU seconds and peak RSS of the
+process (``getrusage(RUSAGE_CHILDREN)`` in a wrapper process). The naive path, in the same
+run, sends ``--naive`` recipients one request each, built with the library's ``Mail`` helper.
+``--latency-ms`` repeats everything against a server that waits that long before each answer
+(SendGrid answers in tens of ms; 0 flatters the naive path). Prints figures; asserts nothing.
 
-Targets (issue 4): >= 50,000 recipients/s on SQLite, >= 100x the naive path, 1M recipients
-under 200 MB peak RSS.
+Targets (issue 8): >= 50,000 recipients/s whole process on SQLite, no worse than before on
+PostgreSQL, 1M recipients under 200 MB peak RSS.
 
-Measured on the 2-core development machine (shared and noisy: the same code varies by 15-20%
-from one minute to the next, so compare runs made back to back), concurrency 4:
+Measured on the shared 2-core machine (load average 2-6 from other work: figures vary by a
+factor of up to 2 between minutes; compare runs made back to back), concurrency 4, 100,000
+recipients, latency 0, run alternately with the code before issue 8's send changes:
 
-- SQLite 100k: 40,000-53,000/s (back to back with the code before these changes: 25,600/s
-  before, 40,000-48,000/s after); 1M: 38,000-46,000/s; peak RSS 80-90 MB at 1M.
-- PostgreSQL 100k: about 23,000-25,000/s; 1M: 22,300/s (was 17,900/s and 16,700/s); bound
-  by the database's own UPDATE cost (two 1,000-row non-HOT updates per batch, 15-20 ms each)
-  and the snapshot (about 1.2 s per 100k, foreign-key checks included).
-- Naive path at latency 0: 740-940/s (ratio 46-61x on SQLite); at 50 ms: 19/s (ratio about
-  2,000x on SQLite, 1,200x on PostgreSQL).
+- SQLite whole process: before 21,600-27,900/s (send_campaign 2.3-3.4 s of 3.6-4.6 s);
+  after 17,100-19,800/s (send_campaign 3.5-4.2 s of 5.0-5.8 s). CPU 3.7-4.3 s both.
+- PostgreSQL whole process: before 12,400-13,900/s.
+- Naive path: 265-690/s.
+- Peak RSS at 100k: 100 MB before, 108-113 MB after.
 
-Per 1,000 recipients on SQLite (one thread, medians): claim 5-7 ms (about 4 in SQLite
-itself), sign tokens and build recipients 5 ms, build the body 2 ms, encode JSON 0.3 ms
-(orjson; was 4.5), settle 2 ms, HTTP client 0.65 ms (the library no longer formats the payload
-for a DEBUG log it drops), snapshot 1.7 ms. The sender is CPU-bound on one core (GIL).
+The public ``client.mail.send.post`` path costs about 1 ms more per 1,000-recipient request
+than the private ``_make_request`` did once the body is handed over pre-encoded (about 2.5 ms
+more with a plain ``str`` body, 1.8 ms of it the library formatting the payload for a DEBUG
+message it drops, which :class:`mailer.transports.sendgrid.EncodedBody` avoids).
 """
 
 from __future__ import annotations
