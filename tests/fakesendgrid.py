@@ -3,8 +3,9 @@
 It answers like SendGrid: 401 without ``Authorization: Bearer …`` (or with the wrong key when
 one is set), 400 with SendGrid's error shape when the body fails the official request schema
 (``tests/data/sendgrid/``, compiled once) or the rules the schema leaves out, 202 with
-``X-Message-Id`` and rate-limit headers, 200 in sandbox mode. It records what it accepted and
-injects faults from a seeded :class:`FaultPlan` or an explicit script:
+``X-Message-Id`` and rate-limit headers, 200 in sandbox mode, 415 when the ``Content-Type``
+is not JSON (``application/json``, parameters such as ``charset`` allowed). It records what it
+accepted and injects faults from a seeded :class:`FaultPlan` or an explicit script:
 
 ==================  =====================================================================
 ``ok``              answer normally
@@ -265,6 +266,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("429", "403", "500", "502", "503", "504"):
             status = int(fault)
             self._answer(status, {"errors": [_error(f"fault {fault}", None)]}, srv.limits())
+            return
+        media_type = self.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            self._answer(415, {"errors": [_error("Content-Type should be application/json", None)]})
             return
         try:
             body = json.loads(raw)

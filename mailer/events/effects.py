@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from mailer.events.webhook import Effect, Event, Settlement
-from mailer.send.tables import ACCEPTED, DELIVERY_FAILED, UNKNOWN, batches, deliveries
+from mailer.send.tables import ACCEPTED, DELIVERY_FAILED, UNKNOWN, deliveries
 from subscribers.bulk import chunked
 from subscribers.suppression import mark_bounced_many, mark_complained_many, unsubscribe_many
 
@@ -83,25 +83,4 @@ def _settle(connection: Connection, rows: set[int], status: str, kind: str, now:
             ).scalars()
         )
         settled += len(batch_ids)
-        _close_batches(connection, {b for b in batch_ids if b is not None}, now)
     return settled
-
-
-def _close_batches(connection: Connection, batch_ids: set[str], now: datetime) -> None:
-    """Batches with no unknown delivery left are resolved (``campaigns show`` drops them)."""
-    if not batch_ids:
-        return
-    still = set(
-        connection.execute(
-            select(deliveries.c.batch_id)
-            .where(deliveries.c.batch_id.in_(sorted(batch_ids)), deliveries.c.status == UNKNOWN)
-            .distinct()
-        ).scalars()
-    )
-    done = sorted(batch_ids - still)
-    if done:
-        connection.execute(
-            update(batches)
-            .where(batches.c.id.in_(done), batches.c.status == UNKNOWN)
-            .values(status="resolved", note="settled by SendGrid events", updated_at=now)
-        )

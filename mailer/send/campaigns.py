@@ -29,15 +29,8 @@ from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailer.render.email import Email
-from mailer.send.tables import (
-    FINISHED_STATES,
-    PAUSED,
-    QUEUED,
-    SENDING,
-    campaigns,
-    deliveries,
-    test_sends,
-)
+from mailer.send.states import FINISHED_STATES, CampaignState, DeliveryState
+from mailer.send.tables import campaigns, deliveries, test_sends
 from subscribers.audience import audience_ids
 from subscribers.db import read_connection, write_transaction
 
@@ -67,9 +60,14 @@ def worker_is_dead(worker_id: str) -> bool:
     return False
 
 
+def delivery_ref_prefix(campaign_id: int) -> str:
+    """What every delivery id of a campaign starts with; the delivery row's id follows."""
+    return f"c{campaign_id}-d"
+
+
 def delivery_ref(campaign_id: int, delivery_row: int) -> str:
     """The delivery id sent in SendGrid's custom args: ``c<campaign>-d<row>``."""
-    return f"c{campaign_id}-d{delivery_row}"
+    return f"{delivery_ref_prefix(campaign_id)}{delivery_row}"
 
 
 def parse_delivery_ref(value: str) -> tuple[int, int] | None:
@@ -106,7 +104,7 @@ def email_from_json(text: str) -> Email:
 class Campaign:
     id: int
     issue_id: str
-    status: str
+    status: CampaignState
     list_id: str
     interests: tuple[str, ...]
     subject: str
@@ -132,7 +130,7 @@ def _campaign(row: Any) -> Campaign:
     return Campaign(
         id=row.id,
         issue_id=row.issue_id,
-        status=row.status,
+        status=CampaignState(row.status),
         list_id=row.list_id,
         interests=tuple(row.interests or ()),
         subject=row.subject,
@@ -154,13 +152,13 @@ def get_campaign(engine: Engine, issue_or_id: str | int) -> Campaign | None:
     return _campaign(row) if row else None
 
 
-def campaign_status(engine: Engine, campaign_id: int) -> str | None:
+def campaign_status(engine: Engine, campaign_id: int) -> CampaignState | None:
     """Just the status (cheap: checked by every worker before each batch)."""
     with read_connection(engine) as connection:
         value = connection.execute(
             select(campaigns.c.status).where(campaigns.c.id == campaign_id)
         ).scalar()
-    return None if value is None else str(value)
+    return None if value is None else CampaignState(value)
 
 
 def list_campaigns(engine: Engine) -> list[Campaign]:
@@ -182,7 +180,7 @@ def start_campaign(engine: Engine, email: Email, *, transport: str, now: datetim
                 connection.execute(
                     insert(campaigns).values(
                         issue_id=email.issue_id,
-                        status=SENDING,
+                        status=CampaignState.SENDING,
                         list_id=email.list_id,
                         interests=list(email.interests),
                         subject=email.subject,
@@ -216,7 +214,7 @@ def snapshot_audience(engine: Engine, campaign: Campaign, *, now: datetime) -> i
         source = select(
             literal(campaign.id),
             ids.c.id,
-            literal(QUEUED),
+            literal(str(DeliveryState.QUEUED)),
             literal(now, type_=deliveries.c.updated_at.type),
         ).select_from(ids)
         connection.execute(
@@ -245,7 +243,10 @@ def set_status(
     auto_resume: bool = False,
     only_from: Collection[str] | None = None,
 ) -> bool:
-    """Move a campaign to ``status``; with ``only_from``, only from those states."""
+    """Move a campaign to ``status``; with ``only_from``, only from those states.
+
+    ``status`` is a :class:`CampaignState` (or its value). True when the campaign moved.
+    """
     condition = [campaigns.c.id == campaign_id]
     if only_from is not None:
         condition.append(campaigns.c.status.in_(sorted(only_from)))
@@ -310,8 +311,11 @@ def campaigns_to_resume(engine: Engine) -> list[Campaign]:
             select(campaigns)
             .where(
                 or_(
-                    campaigns.c.status == SENDING,
-                    and_(campaigns.c.status == PAUSED, campaigns.c.auto_resume.is_(True)),
+                    campaigns.c.status == CampaignState.SENDING,
+                    and_(
+                        campaigns.c.status == CampaignState.PAUSED,
+                        campaigns.c.auto_resume.is_(True),
+                    ),
                 )
             )
             .order_by(campaigns.c.id)

@@ -1,5 +1,8 @@
 """Claiming, settling and expiring batches of deliveries: the crash-safe heart of sending.
 
+A batch is the delivery rows that share a ``batch_id`` (there is no table of batches; see
+:mod:`mailer.send.tables`).
+
 See :mod:`mailer.send.campaigns` for the rules. A batch is claimed in one statement, sent, and then
 settled: ``accepted`` after the server said so, ``unknown`` when it may have been accepted,
 ``failed`` when refused, or back to ``queued`` when it surely was not sent.
@@ -11,51 +14,30 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Integer, and_, any_, bindparam, func, select, update
 
 from mailer.send.campaigns import parse_delivery_ref, worker_is_dead
-from mailer.send.tables import (
-    ACCEPTED,
-    CLAIMED,
-    DELIVERY_FAILED,
-    QUEUED,
-    SENDING,
-    SENT,
-    SUPPRESSED,
-    UNKNOWN,
-    batches,
-    campaigns,
-    deliveries,
-)
+from mailer.send.links import Recipient
+from mailer.send.states import OPEN_DELIVERY_STATES, CampaignState, DeliveryState
+from mailer.send.tables import campaigns, deliveries
 from subscribers.db import is_sqlite, read_connection, write_transaction
 from subscribers.models import ACTIVE, subscribers, subscriptions
 
 
-class Claimed(NamedTuple):
-    """A recipient of a claimed batch, with what the sender needs to address them.
-
-    A named tuple: a batch makes a thousand at a time, straight from the database rows.
-    """
-
-    row_id: int
-    subscriber_id: int
-    public_id: str
-    email: str
-    first_name: str | None
-
-
 @dataclass(frozen=True)
 class Batch:
+    """Deliveries one worker claimed together: its recipients, and how many were suppressed."""
+
     id: str
     campaign_id: int
-    recipients: tuple[Claimed, ...]
+    recipients: tuple[Recipient, ...]
     suppressed: int
 
 
-def _claim_statements(skip_locked: bool) -> tuple[Any, Any, Any]:
-    """The claim's UPDATE, its recipients' SELECT and the batch INSERT, built once.
+def _claim_statements(skip_locked: bool) -> tuple[Any, Any]:
+    """The claim's UPDATE and its recipients' SELECT, built once.
 
     Built with bind parameters and reused: building and coercing a statement per batch cost
     more Python time than the database spent running it.
@@ -64,7 +46,7 @@ def _claim_statements(skip_locked: bool) -> tuple[Any, Any, Any]:
         select(deliveries.c.id)
         .where(
             deliveries.c.campaign_id == bindparam("c_campaign"),
-            deliveries.c.status == QUEUED,
+            deliveries.c.status == DeliveryState.QUEUED,
             deliveries.c.id > bindparam("c_after", type_=Integer),
         )
         .order_by(deliveries.c.id)
@@ -81,7 +63,7 @@ def _claim_statements(skip_locked: bool) -> tuple[Any, Any, Any]:
         update(deliveries)
         .where(picked)
         .values(
-            status=CLAIMED,
+            status=DeliveryState.CLAIMED,
             batch_id=bindparam("c_batch", type_=deliveries.c.batch_id.type),
             worker_id=bindparam("c_worker", type_=deliveries.c.worker_id.type),
             lease_until=bindparam("c_lease", type_=deliveries.c.lease_until.type),
@@ -118,8 +100,7 @@ def _claim_statements(skip_locked: bool) -> tuple[Any, Any, Any]:
         )
         .order_by(deliveries.c.id)
     )
-    batch_row = insert(batches).values(status=CLAIMED)
-    return claim, recipients, batch_row
+    return claim, recipients
 
 
 _CLAIM = {skip: _claim_statements(skip) for skip in (False, True)}
@@ -146,7 +127,7 @@ def claim_batch(
     """
     batch_id = uuid.uuid4().hex
     with write_transaction(engine) as connection:
-        claim, select_recipients, insert_batch = _CLAIM[not is_sqlite(connection)]
+        claim, select_recipients = _CLAIM[not is_sqlite(connection)]
         claimed = connection.execute(
             claim,
             {
@@ -164,34 +145,24 @@ def claim_batch(
         rows = connection.execute(
             select_recipients, {"c_campaign": campaign_id, "c_batch": batch_id}
         ).all()
-        recipients = tuple(map(Claimed._make, rows))  # columns in the fields' order
+        recipients = tuple(map(Recipient._make, rows))  # columns in the fields' order
         suppressed = claimed - len(recipients)
         if suppressed:
             keep = [r.row_id for r in recipients]
             connection.execute(
                 update(deliveries)
                 .where(deliveries.c.batch_id == batch_id, deliveries.c.id.not_in(keep))
-                .values(status=SUPPRESSED, note="suppressed at claim time", updated_at=now)
-            )
-        if recipients:
-            connection.execute(
-                insert_batch,
-                {
-                    "id": batch_id,
-                    "campaign_id": campaign_id,
-                    "worker_id": worker_id,
-                    "size": len(recipients),
-                    "created_at": now,
-                    "updated_at": now,
-                },
+                .values(
+                    status=DeliveryState.SUPPRESSED, note="suppressed at claim time", updated_at=now
+                )
             )
     return Batch(batch_id, campaign_id, recipients, suppressed)
 
 
-def _settle_statements() -> dict[bool, tuple[Any, Any]]:
+def _settle_statements() -> dict[bool, Any]:
     """Settling's two UPDATEs (to ``queued``, or to an outcome), built once."""
     claimed_rows = and_(
-        deliveries.c.batch_id == bindparam("s_batch"), deliveries.c.status == CLAIMED
+        deliveries.c.batch_id == bindparam("s_batch"), deliveries.c.status == DeliveryState.CLAIMED
     )
     common = {
         "status": bindparam("s_status", type_=deliveries.c.status.type),
@@ -199,23 +170,13 @@ def _settle_statements() -> dict[bool, tuple[Any, Any]]:
         "note": bindparam("s_note", type_=deliveries.c.note.type),
         "lease_until": None,
     }
-    batch_row = (
-        update(batches)
-        .where(batches.c.id == bindparam("s_batch"))
-        .values(
-            status=bindparam("s_batch_status", type_=batches.c.status.type),
-            message_id=bindparam("s_message", type_=batches.c.message_id.type),
-            note=bindparam("s_note", type_=batches.c.note.type),
-            updated_at=bindparam("s_now", type_=batches.c.updated_at.type),
-        )
-    )
     release = update(deliveries).where(claimed_rows).values(**common, batch_id=None, worker_id=None)
     outcome = (
         update(deliveries)
         .where(claimed_rows)
         .values(**common, message_id=bindparam("s_message", type_=deliveries.c.message_id.type))
     )
-    return {True: (release, batch_row), False: (outcome, batch_row)}
+    return {True: release, False: outcome}
 
 
 _SETTLE = _settle_statements()
@@ -231,18 +192,15 @@ def settle_batch(
     note: str | None = None,
 ) -> None:
     """Record a batch's fate: accepted, unknown, failed, or ``queued`` (surely not sent)."""
-    rows, batch_row = _SETTLE[status == QUEUED]
     params = {
         "s_batch": batch_id,
         "s_status": status,
-        "s_batch_status": "released" if status == QUEUED else status,
         "s_message": message_id,
         "s_note": note,
         "s_now": now,
     }
     with write_transaction(engine) as connection:
-        connection.execute(rows, params)
-        connection.execute(batch_row, params)
+        connection.execute(_SETTLE[status == DeliveryState.QUEUED], params)
 
 
 def expire_leases(
@@ -258,7 +216,10 @@ def expire_leases(
             select(
                 deliveries.c.batch_id, deliveries.c.worker_id, func.min(deliveries.c.lease_until)
             )
-            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == CLAIMED)
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status == DeliveryState.CLAIMED,
+            )
             .group_by(deliveries.c.batch_id, deliveries.c.worker_id)
         ).all()
         stale = [
@@ -271,13 +232,8 @@ def expire_leases(
         note = "worker stopped (crash, kill or lost connection) before the outcome was recorded"
         result = connection.execute(
             update(deliveries)
-            .where(deliveries.c.batch_id.in_(stale), deliveries.c.status == CLAIMED)
-            .values(status=UNKNOWN, lease_until=None, note=note, updated_at=now)
-        )
-        connection.execute(
-            update(batches)
-            .where(batches.c.id.in_(stale))
-            .values(status=UNKNOWN, note=note, updated_at=now)
+            .where(deliveries.c.batch_id.in_(stale), deliveries.c.status == DeliveryState.CLAIMED)
+            .values(status=DeliveryState.UNKNOWN, lease_until=None, note=note, updated_at=now)
         )
     return int(result.rowcount)
 
@@ -287,7 +243,9 @@ def queued_left(engine: Engine, campaign_id: int) -> bool:
     with read_connection(engine) as connection:
         found = connection.execute(
             select(deliveries.c.id)
-            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == QUEUED)
+            .where(
+                deliveries.c.campaign_id == campaign_id, deliveries.c.status == DeliveryState.QUEUED
+            )
             .limit(1)
         ).first()
     return found is not None
@@ -301,24 +259,36 @@ def delivery_counts(engine: Engine, campaign_id: int) -> dict[str, int]:
             .where(deliveries.c.campaign_id == campaign_id)
             .group_by(deliveries.c.status)
         ).all()
-    counts = dict.fromkeys((QUEUED, CLAIMED, ACCEPTED, UNKNOWN, SUPPRESSED, DELIVERY_FAILED), 0)
-    counts.update({status: int(n) for status, n in rows})
+    counts = {str(state): 0 for state in DeliveryState}
+    counts.update({str(status): int(n) for status, n in rows})
     return counts
 
 
 def unknown_batches(engine: Engine, campaign_id: int) -> list[dict[str, Any]]:
+    """Batches with deliveries of unknown fate, oldest first: id, size (still unknown), worker."""
+    since = func.min(deliveries.c.updated_at)
     with read_connection(engine) as connection:
         rows = connection.execute(
-            select(batches)
-            .where(batches.c.campaign_id == campaign_id, batches.c.status == UNKNOWN)
-            .order_by(batches.c.created_at)
+            select(
+                deliveries.c.batch_id,
+                func.count().label("size"),
+                func.min(deliveries.c.worker_id).label("worker_id"),
+                since.label("since"),
+                func.min(deliveries.c.note).label("note"),
+            )
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status == DeliveryState.UNKNOWN,
+            )
+            .group_by(deliveries.c.batch_id)
+            .order_by(since, deliveries.c.batch_id)
         ).all()
     return [
         {
-            "batch": r.id,
-            "size": r.size,
+            "batch": r.batch_id,
+            "size": int(r.size),
             "worker": r.worker_id,
-            "since": r.updated_at.isoformat(),
+            "since": r.since.isoformat(),
             "note": r.note,
         }
         for r in rows
@@ -331,15 +301,15 @@ def finish_if_done(engine: Engine, campaign_id: int, *, now: datetime) -> bool:
         open_rows = connection.execute(
             select(func.count()).where(
                 deliveries.c.campaign_id == campaign_id,
-                deliveries.c.status.in_((QUEUED, CLAIMED)),
+                deliveries.c.status.in_(OPEN_DELIVERY_STATES),
             )
         ).scalar_one()
         if open_rows:
             return False
         result = connection.execute(
             update(campaigns)
-            .where(campaigns.c.id == campaign_id, campaigns.c.status == SENDING)
-            .values(status=SENT, finished_at=now, updated_at=now, status_reason=None)
+            .where(campaigns.c.id == campaign_id, campaigns.c.status == CampaignState.SENDING)
+            .values(status=CampaignState.SENT, finished_at=now, updated_at=now, status_reason=None)
         )
     return bool(result.rowcount)
 
@@ -347,7 +317,9 @@ def finish_if_done(engine: Engine, campaign_id: int, *, now: datetime) -> bool:
 def resolve_unknown(engine: Engine, campaign_id: int, *, resend: bool, now: datetime) -> int:
     """A person decides the fate of ``unknown`` deliveries: queue them again or mark them sent."""
     status, note = (
-        (QUEUED, "queued again by a person") if resend else (ACCEPTED, "marked sent by a person")
+        (DeliveryState.QUEUED, "queued again by a person")
+        if resend
+        else (DeliveryState.ACCEPTED, "marked sent by a person")
     )
     with write_transaction(engine) as connection:
         values: dict[str, Any] = {"status": status, "note": note, "updated_at": now}
@@ -355,19 +327,17 @@ def resolve_unknown(engine: Engine, campaign_id: int, *, resend: bool, now: date
             values.update(batch_id=None, worker_id=None)
         result = connection.execute(
             update(deliveries)
-            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == UNKNOWN)
+            .where(
+                deliveries.c.campaign_id == campaign_id,
+                deliveries.c.status == DeliveryState.UNKNOWN,
+            )
             .values(**values)
-        )
-        connection.execute(
-            update(batches)
-            .where(batches.c.campaign_id == campaign_id, batches.c.status == UNKNOWN)
-            .values(status="resolved", note=note, updated_at=now)
         )
         if resend and result.rowcount:
             connection.execute(
                 update(campaigns)
-                .where(campaigns.c.id == campaign_id, campaigns.c.status == SENT)
-                .values(status=SENDING, finished_at=None, updated_at=now)
+                .where(campaigns.c.id == campaign_id, campaigns.c.status == CampaignState.SENT)
+                .values(status=CampaignState.SENDING, finished_at=None, updated_at=now)
             )
     return int(result.rowcount)
 
@@ -378,7 +348,7 @@ def settle_unknown_delivery(engine: Engine, ref: str, *, processed: bool, now: d
     if parsed is None:
         return False
     campaign_id, row_id = parsed
-    status = ACCEPTED if processed else DELIVERY_FAILED
+    status = DeliveryState.ACCEPTED if processed else DeliveryState.FAILED
     note = "settled by SendGrid event: " + ("processed" if processed else "dropped")
     with write_transaction(engine) as connection:
         result = connection.execute(
@@ -386,7 +356,7 @@ def settle_unknown_delivery(engine: Engine, ref: str, *, processed: bool, now: d
             .where(
                 deliveries.c.id == row_id,
                 deliveries.c.campaign_id == campaign_id,
-                deliveries.c.status == UNKNOWN,
+                deliveries.c.status == DeliveryState.UNKNOWN,
             )
             .values(status=status, note=note, updated_at=now)
         )

@@ -37,7 +37,7 @@ from mailer.send.campaigns import (
     set_status,
     start_campaign,
 )
-from mailer.send.sender import RecipientLinks
+from mailer.send.links import Recipient, RecipientLinks
 from mailer.send.tables import PAUSED, SENDING
 from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
@@ -216,16 +216,13 @@ def sandbox_send(
     engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
 ) -> dict[str, Any]:
     """The whole audience through SendGrid's sandbox mode: validated, delivered to no one."""
-    from mailer.send.deliveries import Batch, Claimed
-
     size = transport.max_batch
     requests = recipients = 0
-    chunk: list[Claimed] = []
+    chunk: list[Recipient] = []
 
     def flush() -> None:
         nonlocal requests, recipients
-        batch = Batch("sandbox", 0, tuple(chunk), 0)
-        outgoing = links.outgoing(email, 0, batch, now)
+        outgoing = links.outgoing(email, 0, chunk, now)
         send_with_retry(
             transport,
             email,
@@ -239,7 +236,7 @@ def sandbox_send(
         chunk.clear()
 
     for r in iter_audience(engine, email.list_id, email.interests or None):
-        chunk.append(Claimed(r.id, r.id, r.public_id, r.email, r.first_name))
+        chunk.append(Recipient(r.id, r.id, r.public_id, r.email, r.first_name))
         if len(chunk) >= size:
             flush()
     if chunk:
@@ -261,17 +258,15 @@ def dry_run(
     engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
 ) -> dict[str, Any]:
     """The plan, without sending: recipients, batches and a redacted sample payload."""
-    from mailer.send.deliveries import Batch, Claimed
-
     total = count_audience(engine, email.list_id, email.interests or None)
     size = transport.max_batch
     first_two = itertools.islice(
         iter_audience(engine, email.list_id, email.interests or None, page_size=2), 2
     )
-    sample = [Claimed(r.id, r.id, r.public_id, r.email, r.first_name) for r in first_two]
+    sample = [Recipient(r.id, r.id, r.public_id, r.email, r.first_name) for r in first_two]
     payload: Any = None
     if sample:
-        outgoing = links.outgoing(email, 0, Batch("dry-run", 0, tuple(sample), 0), now)
+        outgoing = links.outgoing(email, 0, sample, now)
         payload = _redacted_payload(email, transport, outgoing)
     return {
         "issue_id": email.issue_id,

@@ -1,120 +1,58 @@
-"""Send a campaign: claim batches, personalise, hand them to a transport, record the outcome.
+"""Send a campaign: claim a batch, deliver it through a transport, settle what happened.
 
 ``send_campaign`` depends on two narrow things only: the ledger (which hands out the next
 batch and records what happened) and a :class:`~mailer.transports.base.Transport`. It never
-sees SendGrid JSON or SQL. A few workers (threads) keep requests in flight at once.
+sees SendGrid JSON or SQL. A few threads keep requests in flight at once, as many as the
+transport allows (``max_concurrency``: one for SMTP and the outbox).
 
-What happens to a batch, by what the transport says:
+What happens to a batch, by what the transport says, is
+:data:`mailer.send.outcomes.OUTCOMES`:
 
-==========================  ===========================================================
-accepted (202)              rows ``accepted`` with the message id
-MaybeAccepted               rows ``unknown``; the campaign goes on with the rest
-Rejected (400)              rows ``failed``; the campaign fails with the server's messages
-AuthFailed (401/403)        batch back to ``queued``; everyone stops (fix the key, rerun)
-RetryBudgetExhausted        batch back to ``queued``; the campaign pauses and the next
-                            scheduled run resumes it
-==========================  ===========================================================
+==========================  ==========  ==========  =======================================
+transport says              deliveries  campaign    then
+==========================  ==========  ==========  =======================================
+accepted (202)              accepted    —           go on (message id recorded)
+MaybeAccepted               unknown     —           go on with the rest
+Rejected (400)              failed      failed      stop; the reason holds the server's words
+AuthFailed (401/403)        queued      —           stop everyone (fix the key, rerun)
+RetryBudgetExhausted        queued      paused      stop; the next scheduled run resumes it
+==========================  ==========  ==========  =======================================
+
+Anything else (a bug, Ctrl-C) stops everyone and is raised again: a batch not yet handed to
+the transport goes back to ``queued``; one that was stays ``claimed`` and becomes ``unknown``
+when its lease runs out or its process is gone (never resent blindly).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from mailer.clock import Clock
 from mailer.errors import CampaignError, SendError
-from mailer.render.email import Email, substitutions
-from mailer.send.campaigns import (
-    Campaign,
-    campaign_status,
-    delivery_ref,
-    get_campaign,
-    new_worker_id,
-    set_status,
-    snapshot_audience,
-)
-from mailer.send.deliveries import (
-    Batch,
-    claim_batch,
-    delivery_counts,
-    expire_leases,
-    finish_if_done,
-    queued_left,
-    settle_batch,
-    unknown_batches,
-)
+from mailer.send.batch_loop import BatchWorker, SendOptions, Shared
+from mailer.send.campaigns import Campaign, get_campaign, new_worker_id, snapshot_audience
+from mailer.send.deliveries import delivery_counts, expire_leases, finish_if_done, unknown_batches
+from mailer.send.links import RecipientLinks
 from mailer.send.lock import campaign_lock
-from mailer.send.tables import (
-    ACCEPTED,
-    DELIVERY_FAILED,
-    FAILED,
-    PAUSED,
-    QUEUED,
-    SENDING,
-    UNKNOWN,
-)
-from mailer.transports.base import Outgoing, Transport
-from mailer.transports.errors import (
-    AuthFailed,
-    MaybeAccepted,
-    Rejected,
-    RetryBudgetExhausted,
-)
-from mailer.transports.retry import RetryPolicy, send_with_retry
-from subscribers.db import is_sqlite
-from subscribers.tokens import TokenSigner
+from mailer.send.states import CampaignState
+from mailer.transports.base import Transport
+from mailer.transports.errors import AuthFailed
 
-CLAIM_RETRIES = 200  # × CLAIM_RETRY_WAIT: how long to wait for rows another worker is claiming
-CLAIM_RETRY_WAIT = 0.05
-
-
-@dataclass(frozen=True)
-class RecipientLinks:
-    """Signs each recipient's unsubscribe and preferences links."""
-
-    signer: TokenSigner
-    base_url: str
-
-    def outgoing(
-        self, email: Email, campaign_id: int, batch: Batch, now: datetime
-    ) -> list[Outgoing]:
-        sign_unsubscribe = self.signer.signer_for("unsubscribe", email.list_id, now)
-        sign_preferences = self.signer.signer_for("preferences", None, now)
-        unsubscribe_at = f"{self.base_url}/u/"
-        preferences_at = f"{self.base_url}/p/"
-        prefix = f"c{campaign_id}-d"  # delivery_ref(campaign_id, row), without a call per row
-        assert delivery_ref(campaign_id, 7) == f"{prefix}7"
-        out = []
-        for row_id, _, public_id, to_email, first_name in batch.recipients:
-            unsubscribe = unsubscribe_at + sign_unsubscribe(public_id)
-            preferences = preferences_at + sign_preferences(public_id)
-            out.append(
-                Outgoing(
-                    f"{prefix}{row_id}",
-                    to_email,
-                    first_name,
-                    substitutions(first_name, unsubscribe, preferences),
-                    unsubscribe,
-                )
-            )
-        return out
-
-
-@dataclass(frozen=True)
-class SendOptions:
-    concurrency: int = 4
-    batch_size: int | None = None  # default: the transport's maximum
-    # longer than a batch can take (retry budget 5 min + timeouts), so it is never renewed
-    lease: timedelta = timedelta(minutes=15)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+__all__ = [
+    "RecipientLinks",
+    "SendOptions",
+    "SendReport",
+    "StoppedSending",
+    "prepare_campaign",
+    "send_campaign",
+]
 
 
 @dataclass(frozen=True)
@@ -147,27 +85,11 @@ class SendReport:
         }
 
 
-@dataclass
-class _Run:
-    stop: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    sent: int = 0
-    requests: int = 0
-    errors: list[BaseException] = field(default_factory=list)
-
-    def add(self, sent: int) -> None:
-        with self.lock:
-            self.sent += sent
-            self.requests += 1
-
-
 def prepare_campaign(engine: Engine, campaign: Campaign, *, clock: Clock, owner: str) -> Campaign:
     """Under the campaign lock: snapshot the audience once. Returns the fresh campaign."""
     with campaign_lock(engine, campaign.id, owner=owner, clock=clock):
         snapshot_audience(engine, campaign, now=clock())
-    fresh = get_campaign(engine, campaign.id)
-    assert fresh is not None
-    return fresh
+    return _fresh(engine, campaign.id)
 
 
 def send_campaign(
@@ -181,8 +103,12 @@ def send_campaign(
     progress: Callable[[int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SendReport:
-    """Send every queued delivery of ``campaign``; safe to run in several processes at once."""
-    if campaign.status != SENDING:
+    """Send every queued delivery of ``campaign``; safe to run in several processes at once.
+
+    Raises :class:`StoppedSending` (with the report) when the transport refused the
+    credentials, and re-raises anything that is not a :class:`SendError`.
+    """
+    if campaign.status != CampaignState.SENDING:
         raise CampaignError(
             f"campaign {campaign.issue_id} is {campaign.status}"
             + (f" ({campaign.status_reason})" if campaign.status_reason else "")
@@ -191,155 +117,73 @@ def send_campaign(
     owner = new_worker_id()
     campaign = prepare_campaign(engine, campaign, clock=clock, owner=owner)
     expire_leases(engine, campaign.id, now=clock())
-    email = campaign.email
-    size = min(options.batch_size or transport.max_batch, transport.max_batch)
-    workers = options.concurrency if transport.name == "sendgrid" else 1
-    run = _Run()
-    custom_args = {
+    shared = Shared(
+        engine=engine,
+        campaign=campaign,
+        email=campaign.email,
+        transport=transport,
+        links=links,
+        options=options,
+        clock=clock,
+        sleep=sleep,
+        progress=progress,
+        size=min(options.batch_size or transport.max_batch, transport.max_batch),
+        custom_args=_custom_args(campaign),
+    )
+    threads = max(1, min(options.concurrency, transport.max_concurrency))
+    with (
+        _frozen_heap(),
+        ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool,
+    ):
+        for future in [pool.submit(BatchWorker(shared).work) for _ in range(threads)]:
+            future.result()
+    with campaign_lock(engine, campaign.id, owner=owner, clock=clock):
+        finish_if_done(engine, campaign.id, now=clock())
+    report = _report(engine, campaign.id, shared, time.monotonic() - started)
+    _raise_stops(shared.errors, report)
+    return report
+
+
+def _custom_args(campaign: Campaign) -> Mapping[str, str]:
+    """What every request of the campaign carries, for SendGrid's events to point back."""
+    return {
         "campaign_id": str(campaign.id),
         "issue_id": campaign.issue_id,
         "list_id": campaign.list_id,
     }
 
-    # SQLite has one writer at a time: threads that queue on a Python lock wake the moment it
-    # is free, where SQLite's own busy handler would sleep them for up to 100 ms at a time.
-    writing: contextlib.AbstractContextManager[object] = (
-        threading.Lock() if is_sqlite(engine) else contextlib.nullcontext()
-    )
 
-    def settle(batch_id: str, status: str, **values: str | None) -> None:
-        with writing:
-            settle_batch(engine, batch_id, status, now=clock(), **values)
+def _fresh(engine: Engine, campaign_id: int) -> Campaign:
+    found = get_campaign(engine, campaign_id)
+    if found is None:
+        raise CampaignError(f"campaign {campaign_id} is gone")
+    return found
 
-    def work() -> None:
-        worker_id = new_worker_id()
-        misses = 0
-        after = 0  # this worker's last claimed row: the next claim searches from there
-        while not run.stop.is_set():
-            if campaign_status(engine, campaign.id) != SENDING:
-                return
-            with writing:
-                batch = claim_batch(
-                    engine,
-                    campaign.id,
-                    worker_id=worker_id,
-                    size=size,
-                    lease=options.lease,
-                    now=clock(),
-                    after=after,
-                )
-            if batch is None and after:
-                after = 0  # rows before it may be queued again (released batches): look there
-                continue
-            if batch is None:
-                # On PostgreSQL a claim skips rows another worker is claiming at this moment
-                # (SKIP LOCKED): stop only when nothing is queued at all.
-                misses += 1
-                if misses > CLAIM_RETRIES or not queued_left(engine, campaign.id):
-                    return
-                sleep(CLAIM_RETRY_WAIT)
-                continue
-            misses = 0
-            if batch.recipients:
-                after = batch.recipients[-1].row_id
-            if progress and batch.suppressed:
-                progress(batch.suppressed)
-            if not batch.recipients:
-                continue
-            _send_one(batch)
 
-    def _send_one(batch: Batch) -> None:
-        handed_over = False
-        try:
-            outgoing = links.outgoing(email, campaign.id, batch, clock())
-            handed_over = True
-            result = send_with_retry(
-                transport,
-                email,
-                outgoing,
-                policy=options.retry,
-                sleep=sleep,
-                custom_args=custom_args,
-            )
-        except MaybeAccepted as exc:
-            settle(batch.id, UNKNOWN, note=str(exc))
-        except Rejected as exc:
-            detail = "; ".join(exc.messages) or str(exc)
-            settle(batch.id, DELIVERY_FAILED, note=detail)
-            set_status(
-                engine,
-                campaign.id,
-                FAILED,
-                now=clock(),
-                reason=f"SendGrid refused the request (400): {detail}",
-            )
-            _halt(exc)
-        except AuthFailed as exc:
-            settle(batch.id, QUEUED)
-            _halt(exc)
-        except RetryBudgetExhausted as exc:
-            settle(batch.id, QUEUED)
-            set_status(
-                engine,
-                campaign.id,
-                PAUSED,
-                now=clock(),
-                auto_resume=True,
-                reason=f"paused: {exc} — the next run resumes it",
-                only_from=(SENDING,),
-            )
-            _halt(exc)
-        except BaseException as exc:
-            if not handed_over:
-                settle(batch.id, QUEUED)
-            # else: the rows stay claimed and become ``unknown`` (never resent blindly)
-            _halt(exc)
-        else:
-            settle(batch.id, ACCEPTED, message_id=result.message_id)
-            run.add(len(batch.recipients))
-            if progress:
-                progress(len(batch.recipients))
-            return
-        with run.lock:
-            run.requests += 1
-        if progress:
-            progress(len(batch.recipients))
-
-    def _halt(exc: BaseException) -> None:
-        with run.lock:
-            run.errors.append(exc)
-        run.stop.set()
-
-    with (
-        _frozen_heap(),
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool,
-    ):
-        for future in [pool.submit(work) for _ in range(workers)]:
-            future.result()
-
-    with campaign_lock(engine, campaign.id, owner=owner, clock=clock):
-        finish_if_done(engine, campaign.id, now=clock())
-    final = get_campaign(engine, campaign.id)
-    assert final is not None
-    report = SendReport(
+def _report(engine: Engine, campaign_id: int, shared: Shared, seconds: float) -> SendReport:
+    final = _fresh(engine, campaign_id)
+    return SendReport(
         campaign_id=final.id,
         issue_id=final.issue_id,
         status=final.status,
         reason=final.status_reason,
         recipients=final.recipients,
         counts=delivery_counts(engine, final.id),
-        sent_now=run.sent,
-        requests=run.requests,
+        sent_now=shared.sent,
+        requests=shared.requests,
         unknown_batches=tuple(unknown_batches(engine, final.id)),
-        seconds=time.monotonic() - started,
+        seconds=seconds,
     )
-    for error in run.errors:
+
+
+def _raise_stops(errors: list[BaseException], report: SendReport) -> None:
+    """Raise what stopped the run: a bug as itself, refused credentials as StoppedSending."""
+    for error in errors:
         if not isinstance(error, SendError):
             raise error
-    auth = [e for e in run.errors if isinstance(e, AuthFailed)]
+    auth = [e for e in errors if isinstance(e, AuthFailed)]
     if auth:
         raise StoppedSending(str(auth[0]), report)
-    return report
 
 
 @contextlib.contextmanager

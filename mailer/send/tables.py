@@ -1,11 +1,15 @@
-"""Tables of the sending ledger, on the project's one ``MetaData`` (see migration 0002).
+"""Tables of the sending ledger, on the project's one ``MetaData`` (migrations 0002, 0004).
 
-States are named constants, as in listmonk:
+The states in the ``status`` columns are in :mod:`mailer.send.states`.
 
-campaign:  draft → scheduled → sending → sent, or paused / cancelled / failed
-delivery:  queued → claimed (worker id + lease) → accepted,
-           or failed / suppressed / unknown (fate not known: settled by SendGrid's own
-           ``processed``/``dropped`` events or by a person, never resent silently)
+There is no ``batches`` table any more (migration 0004 drops it). It held, per claimed batch,
+the worker, size, status, message id and note, and every one of those is also on the batch's
+delivery rows: ``deliveries.batch_id`` (indexed) groups them, ``worker_id``, ``message_id``,
+``note`` and ``updated_at`` are the same on each row of a batch, and the size is a count. The
+only states it had of its own (``released``, ``resolved``) were read by nothing; the one
+reader, ``unknown_batches`` (``campaigns show``, the send report), groups unknown deliveries by
+batch id instead. Dropping it saves an INSERT and an UPDATE per batch and the bookkeeping that
+kept the two in step (settling, lease expiry, resolving, and SendGrid events closing batches).
 """
 
 from __future__ import annotations
@@ -24,26 +28,23 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from mailer.send.states import CampaignState, DeliveryState
 from subscribers.models import UtcDateTime, metadata
 
-# campaign states
-DRAFT = "draft"
-SCHEDULED = "scheduled"
-SENDING = "sending"
-SENT = "sent"
-PAUSED = "paused"
-CANCELLED = "cancelled"
-FAILED = "failed"
+# aliases until events/cli/web switch to mailer.send.states
+SENDING = CampaignState.SENDING
+SENT = CampaignState.SENT
+PAUSED = CampaignState.PAUSED
+CANCELLED = CampaignState.CANCELLED
+FAILED = CampaignState.FAILED
+QUEUED = DeliveryState.QUEUED
+CLAIMED = DeliveryState.CLAIMED
+ACCEPTED = DeliveryState.ACCEPTED
+UNKNOWN = DeliveryState.UNKNOWN
+SUPPRESSED = DeliveryState.SUPPRESSED
+DELIVERY_FAILED = DeliveryState.FAILED
+DELIVERY_STATES = tuple(DeliveryState)
 FINISHED_STATES = frozenset({SENT, CANCELLED, FAILED})
-
-# delivery states
-QUEUED = "queued"
-CLAIMED = "claimed"
-ACCEPTED = "accepted"
-UNKNOWN = "unknown"
-SUPPRESSED = "suppressed"
-DELIVERY_FAILED = "failed"
-DELIVERY_STATES = (QUEUED, CLAIMED, ACCEPTED, UNKNOWN, SUPPRESSED, DELIVERY_FAILED)
 
 Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER
 
@@ -95,26 +96,6 @@ deliveries = Table(
     UniqueConstraint("campaign_id", "subscriber_id"),
     Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
     Index("ix_deliveries_batch_id", "batch_id"),
-)
-
-batches = Table(
-    "batches",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column(
-        "campaign_id",
-        Integer,
-        ForeignKey("campaigns.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("worker_id", String(160), nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("status", String(12), nullable=False),
-    Column("message_id", String(160), nullable=True),
-    Column("note", Text, nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 test_sends = Table(

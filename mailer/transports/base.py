@@ -41,11 +41,14 @@ class Transport(Protocol):
 
     ``name`` is the transport's kind (``sendgrid``, ``smtp``, ``outbox``); ``target`` says
     where mail goes (an API host, an SMTP server, a directory), for showing on screen.
+    ``max_concurrency`` is how many batches one process may have in flight at once through
+    this transport (from several threads): 1 when it must be used one batch at a time.
     """
 
     name: str
     target: str
     max_batch: int
+    max_concurrency: int
 
     def send_batch(
         self,

@@ -32,6 +32,7 @@ class OutboxTransport:
     """Writes one ``.eml`` per recipient under ``directory``."""
 
     name = "outbox"
+    max_concurrency = 1  # one batch at a time: the files are written in order
 
     def __init__(
         self, directory: Path, *, max_batch: int = 100, unsubscribe_mailto: str | None = None

@@ -3,12 +3,13 @@
 One request carries up to 1,000 recipients, one personalization each, holding that
 recipient's substitutions, ``List-Unsubscribe`` headers and delivery id. The body is built as
 plain dicts (the library's ``Mail`` helper is far slower), encoded once with orjson, and
-posted through the official library's HTTP client: its ``_make_request`` (which the library
-keeps apart from request building "so we can mock it easily"), with the client's own URL and
-headers. The client's ``post`` would ``json.dumps`` the body again and format the whole
-payload (and the ``Authorization`` header) into DEBUG messages it then drops, which costs more
-than encoding the body. Failures are classified by whether SendGrid may have accepted the mail
-(see :mod:`mailer.transports.errors`).
+posted through the official library's public interface: ``client.mail.send.post``, on one
+``SendGridAPIClient`` made when the transport is. Its client ``json.dumps`` a body again
+unless the ``Content-Type`` is something other than exactly ``application/json``, in which
+case it sends the string it is given as UTF-8: the transport sets
+``application/json; charset=utf-8`` (the same media type, which SendGrid accepts) once, and
+hands ``post`` the encoded text. Failures are classified by whether SendGrid may have
+accepted the mail (see :mod:`mailer.transports.errors`).
 
 The library's HTTP client logs the ``Authorization`` header and the payload at DEBUG level;
 this module pins that logger to WARNING and filters its records, so the API key never
@@ -22,7 +23,6 @@ import json
 import logging
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +39,7 @@ MAX_PERSONALIZATIONS = 1000
 MAX_SUBSTITUTION_BYTES = 10_000
 MAX_CATEGORIES = 10
 CHATTY_LOGGERS = ("python_http_client", "python_http_client.client")
+JSON_UTF8 = "application/json; charset=utf-8"
 
 
 def _warnings_only(record: logging.LogRecord) -> bool:
@@ -221,11 +222,48 @@ def _close_cause(exc: BaseException) -> None:
         inner.close()
 
 
+class _EncodedBytes(bytes):
+    """The body's bytes, formatted as their size: the library formats every payload into a
+    DEBUG message (before the logger drops it), which for a 1,000-recipient body costs more
+    than encoding it, and would put addresses in a log if DEBUG were ever on."""
+
+    def __format__(self, spec: str) -> str:
+        return f"<{len(self):,} bytes of JSON>"
+
+    def __str__(self) -> str:
+        return self.__format__("")
+
+    def __repr__(self) -> str:
+        return self.__format__("")
+
+
+class EncodedBody(str):
+    """JSON text whose ``encode("utf-8")`` hands back the bytes it was made from, uncopied.
+
+    What ``post(request_body=…)`` is given: the library calls ``request_body.encode("utf-8")``
+    when the content type is not exactly ``application/json``, and gets the very bytes orjson
+    produced. As a ``str`` it is the same JSON text, so any other use of it is still right.
+    """
+
+    _data: bytes
+
+    def __new__(cls, data: bytes) -> EncodedBody:
+        text = super().__new__(cls, data.decode("utf-8"))
+        text._data = _EncodedBytes(data)
+        return text
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            return self._data
+        return str(self).encode(encoding, errors)
+
+
 class SendGridTransport:
     """Sends batches through SendGrid's v3 ``mail/send`` with the official library."""
 
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
+    max_concurrency = 16  # requests in flight from one process; SendGrid takes many at once
 
     def __init__(self, config: SendGridConfig, *, clock: Callable[[], float] = time.time):
         from sendgrid import SendGridAPIClient
@@ -238,10 +276,12 @@ class SendGridTransport:
         self.config = config
         self.target = config.host
         self._clock = clock
-        self._api = SendGridAPIClient(config.api_key, host=config.host.rstrip("/"))
-        self._api.client.timeout = config.timeout
-        self._url = self._api.client.mail.send._build_url(None)
-        self._opener = urllib.request.build_opener()
+        api = SendGridAPIClient(config.api_key, host=config.host.rstrip("/"))
+        api.client.timeout = config.timeout
+        # Set once, before any thread posts (``post`` only reads it from then on): anything
+        # but exactly ``application/json`` makes the client send our text as it is.
+        api.client.request_headers["Content-Type"] = JSON_UTF8
+        self._mail_send = api.client.mail.send  # the endpoint, built once
 
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
@@ -266,15 +306,12 @@ class SendGridTransport:
 
     def post_encoded(self, data: bytes, recipients: int) -> BatchResult:
         """POST one body already encoded as JSON; classify every failure."""
-        from python_http_client.client import Response
         from python_http_client.exceptions import HTTPError as LibraryHTTPError
 
-        client = self._api.client
-        headers = {**client.request_headers, "Content-Type": "application/json"}
-        request = urllib.request.Request(self._url, data=data, headers=headers, method="POST")
         try:
-            with client._make_request(self._opener, request, self.config.timeout) as raw:
-                response = Response(raw)
+            response = self._mail_send.post(
+                request_body=EncodedBody(data), timeout=self.config.timeout
+            )
         except LibraryHTTPError as exc:
             _close_cause(exc)
             raise classify_status(exc.status_code, exc.body, exc.headers, self._clock()) from None

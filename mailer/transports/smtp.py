@@ -63,6 +63,7 @@ class SmtpTransport:
     """Sends each recipient's personalised message over one SMTP connection per batch."""
 
     name = "smtp"
+    max_concurrency = 1  # one connection at a time: staging servers throttle more
 
     def __init__(self, config: SmtpConfig, *, max_batch: int = 100) -> None:
         self.config = config

@@ -14,6 +14,8 @@ import threading
 from collections import deque
 from datetime import datetime, timedelta
 
+from mailer.clock import Clock
+
 
 class RateLimiter:
     """At most ``limit`` hits per ``window`` for each key."""

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, insert, select
 
 from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign, start_campaign
-from mailer.send.sender import RecipientLinks, SendOptions
+from mailer.send.links import RecipientLinks
+from mailer.send.sender import SendOptions
 from mailer.send.tables import deliveries
 from mailer.transports.retry import RetryPolicy
 from subscribers.db import read_connection, write_transaction

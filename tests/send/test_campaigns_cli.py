@@ -14,7 +14,8 @@ from mailer.cli import cli
 from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign, snapshot_audience
 from mailer.send.deliveries import delivery_counts
-from mailer.send.sender import RecipientLinks, send_campaign
+from mailer.send.links import RecipientLinks
+from mailer.send.sender import send_campaign
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
 from tests.plugins.sending import (

@@ -22,7 +22,8 @@ from mailer.render.email import (
     Email,
 )
 from mailer.send.campaigns import delivery_ref
-from mailer.send.sender import RecipientLinks, SendReport, send_campaign
+from mailer.send.links import RecipientLinks
+from mailer.send.sender import SendReport, send_campaign
 from mailer.transports.sendgrid import SendGridTransport
 from subscribers.store import unsubscribe
 from subscribers.tokens import TokenSigner

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 
 from mailer.send.campaigns import delivery_ref, get_campaign
 from mailer.send.deliveries import delivery_counts, unknown_batches
-from mailer.send.tables import batches
+from mailer.send.tables import deliveries
 from subscribers.db import read_connection
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY
@@ -114,7 +114,9 @@ def _batch_workers(engine: Engine, campaign_id: int) -> Counter[str]:
     """Batches per process id (a worker id is ``host:pid:random``)."""
     with read_connection(engine) as connection:
         workers = connection.execute(
-            select(batches.c.worker_id).where(batches.c.campaign_id == campaign_id)
+            select(deliveries.c.worker_id)
+            .where(deliveries.c.campaign_id == campaign_id, deliveries.c.batch_id.is_not(None))
+            .group_by(deliveries.c.batch_id, deliveries.c.worker_id)
         ).scalars()
         return Counter(worker.split(":")[1] for worker in workers)
 

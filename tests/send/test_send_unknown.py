@@ -21,7 +21,8 @@ from mailer.errors import CampaignError
 from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign
 from mailer.send.deliveries import delivery_counts, unknown_batches
-from mailer.send.sender import RecipientLinks, SendReport, send_campaign
+from mailer.send.links import RecipientLinks
+from mailer.send.sender import SendReport, send_campaign
 from tests.fakesendgrid import FakeSendGrid, FaultPlan
 from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
 from tests.plugins.sending import (

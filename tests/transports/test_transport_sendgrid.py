@@ -11,7 +11,13 @@ import pytest
 from mailer.render.email import FIRST_NAME_HTML, FIRST_NAME_TEXT, Email, personalise
 from mailer.transports import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 from mailer.transports.base import Outgoing
-from mailer.transports.sendgrid import SendGridConfig, SendGridTransport
+from mailer.transports.sendgrid import (
+    EncodedBody,
+    SendGridConfig,
+    SendGridTransport,
+    build_request_body,
+    encode_body,
+)
 from tests.fakesendgrid import FakeSendGrid, FaultPlan
 from tests.plugins.sendgrid import TEST_API_KEY, make_outgoing, sendgrid_transport_for
 
@@ -280,3 +286,42 @@ def test_one_transport_serves_several_threads_at_once(
     accepted = fake_sendgrid.accepted_delivery_ids()
     assert len(accepted) == 600
     assert set(accepted) == expected
+
+
+def test_the_encoded_body_reaches_the_server_byte_for_byte_as_json(
+    sendgrid_transport: SendGridTransport, fake_sendgrid: FakeSendGrid, transport_email: Email
+) -> None:
+    batch = make_outgoing(3, first_name="Zoë “quoted”")
+    sendgrid_transport.send_batch(transport_email, batch)
+    expected = build_request_body(transport_email, batch, sendgrid_transport.config)
+    assert fake_sendgrid.accepted()[0].body == expected  # not encoded twice, UTF-8 intact
+
+
+def test_an_encoded_body_is_its_json_text_and_gives_back_its_bytes_uncopied() -> None:
+    data = encode_body({"to": "zoë@example.org", "n": [1, 2]})
+    body = EncodedBody(data)
+    assert body == data.decode("utf-8")
+    assert body.encode("utf-8") == data
+    assert body.encode("utf-8") is body.encode()  # the same object every time: no copy
+    assert body.encode("utf-16") == data.decode("utf-8").encode("utf-16")
+    shown = f"PAYLOAD: {body.encode('utf-8')}"  # how the library formats it for DEBUG
+    assert shown == f"PAYLOAD: <{len(data):,} bytes of JSON>"
+    assert "example.org" not in repr(body.encode()) + str(body.encode())
+
+
+def test_the_payload_never_reaches_a_debug_log(
+    sendgrid_transport: SendGridTransport,
+    transport_email: Email,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("python_http_client.client").filters.clear()  # as if someone turned it on
+    logging.getLogger("python_http_client.client").setLevel(logging.DEBUG)
+    try:
+        sendgrid_transport.send_batch(transport_email, make_outgoing(2))
+    finally:
+        from mailer.transports.sendgrid import quiet_library_loggers
+
+        quiet_library_loggers()
+    assert "bytes of JSON" in caplog.text
+    assert "@example" not in caplog.text
