@@ -63,7 +63,8 @@ def sent_campaign(
     batch = claim_batch(
         engine, opened.id, worker_id="test:1:w", size=count, lease=timedelta(minutes=5), now=NOW
     )
-    assert batch is not None and len(batch.recipients) == count
+    assert batch is not None
+    assert len(batch.recipients) == count
     settle_batch(engine, batch.id, outcome, now=NOW, message_id="msg-1")
     by_subscriber = {p.id: p.email for p in people}
     sent = [

@@ -36,7 +36,8 @@ def test_the_basic_commands_exist() -> None:
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_every_command_has_help_text(path: str, command: click.Command) -> None:
-    assert command.help and command.help.strip(), f"`newsletter {path}` has no help text"
+    assert command.help, f"`newsletter {path}` has no help text"
+    assert command.help.strip(), f"`newsletter {path}` has no help text"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             assert param.help, f"`newsletter {path}` option {param.opts} has no help text"

@@ -52,7 +52,8 @@ def test_check_json_is_machine_readable(run: CliRunner) -> None:
     result = run.invoke(cli, ["--project", str(ROOT), "check", "--json", str(path)])
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert data["ok"] is False and data["errors"] == 1
+    assert data["ok"] is False
+    assert data["errors"] == 1
     problem = data["files"][0]["problems"][0]
     assert problem == {
         "path": "tests/data/issues/bad-tag.yaml",
@@ -99,7 +100,8 @@ def test_built_eml_is_a_multipart_message_with_text_then_html(
     assert message["List-Unsubscribe"] == "<https://news.example.org/u/SAMPLE-TOKEN>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = message.get_payload()[1].get_payload(decode=True).decode()  # type: ignore[index,union-attr]
-    assert "Dear Sam," in html and "%%" not in html
+    assert "Dear Sam," in html
+    assert "%%" not in html
 
 
 def test_build_refuses_an_issue_with_errors_and_writes_nothing(
@@ -119,7 +121,8 @@ def test_schema_prints_the_issue_json_schema(run: CliRunner) -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert schema["additionalProperties"] is False
-    assert "stories" in schema["required"] and "id" not in schema["required"]
+    assert "stories" in schema["required"]
+    assert "id" not in schema["required"]
     assert "source" not in schema["properties"]
 
 

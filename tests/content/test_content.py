@@ -108,7 +108,8 @@ def test_future_embargo_is_flagged(project_copy: Path) -> None:
     )
     before = check_paths([path], proj, now=datetime(2026, 11, 30, tzinfo=UTC))
     warning = [p for p in before.problems if p.field == "stories[0].embargo_until"]
-    assert warning and warning[0].severity == "warning"
+    assert warning
+    assert warning[0].severity == "warning"
     assert "cannot be sent before then" in warning[0].message
     after = check_paths([path], proj, now=datetime(2026, 12, 2, tzinfo=UTC))
     assert not after.problems

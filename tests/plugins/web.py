@@ -94,8 +94,8 @@ def make_payload(events: list[dict[str, object]]) -> bytes:
 
 
 @pytest.fixture
-def fixed_now() -> Iterator[datetime]:
-    yield FIXED_NOW
+def fixed_now() -> datetime:
+    return FIXED_NOW
 
 
 # --- a project and an app for the web tests ------------------------------------------------

@@ -70,7 +70,8 @@ def test_reimporting_the_same_file_changes_nothing(engine: Engine, tmp_path: Pat
 def test_interests_option_is_added_to_every_row(engine: Engine, tmp_path: Path) -> None:
     run_import(engine, tmp_path, "good.csv", interests=["prevention"])
     bob = get_by_email(engine, "bob@example.org")
-    assert bob is not None and bob.interests == {"prevention"}
+    assert bob is not None
+    assert bob.interests == {"prevention"}
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,8 @@ def test_error_page_renders_styled(
 ) -> None:
     serve(web_app)
     response = page.goto(f"{live_server.base_url}/nowhere")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     colour = page.eval_on_selector("h1", "e => getComputedStyle(e).color")
     assert colour == "rgb(107, 31, 115)"  # brand primary #6b1f73: the stylesheet loaded under CSP
     save_screenshot(page, "error-404")

@@ -125,7 +125,8 @@ def test_csrf_missing_or_wrong_is_refused(site: Site, problem: str) -> None:
     response = site.http.post(path, data=data)
     assert response.status_code == 403
     now = _now(site)
-    assert now.first_name == "Ada" and now.lists == {"research-news": "active"}
+    assert now.first_name == "Ada"
+    assert now.lists == {"research-news": "active"}
 
 
 def test_csrf_cookie_is_reused_across_pages(site: Site) -> None:

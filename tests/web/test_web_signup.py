@@ -44,7 +44,8 @@ def test_form_has_labelled_fields_and_an_unticked_consent_box(site: Site) -> Non
         "research-news",
         "appeals",
     ]
-    assert page.css("script") == [] and page.css("[style]") == []
+    assert page.css("script") == []
+    assert page.css("[style]") == []
 
 
 def site_supporters(site: Site) -> object:
@@ -54,7 +55,8 @@ def site_supporters(site: Site) -> object:
 def test_form_sets_a_strict_http_only_csrf_cookie(site: Site) -> None:
     cookie = site.http.get("/subscribe").headers["set-cookie"]
     assert cookie.startswith("nl_csrf=")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
 
 
 def test_signup_creates_a_pending_subscriber_and_sends_a_confirmation(site: Site) -> None:
@@ -90,11 +92,13 @@ def test_confirmation_link_activates_and_sends_a_welcome(site: Site) -> None:
     assert response.status_code == 200
     assert "you are signed up" in response.text
     subscriber = get_by_email(site.engine, "ada@example.com")
-    assert subscriber is not None and subscriber.status == "active"
+    assert subscriber is not None
+    assert subscriber.status == "active"
     assert subscriber.lists == {"research-news": "active"}
     [welcome] = site.messages("welcome")
     assert "Welcome, Ada" in text_of(welcome)
-    assert links_in(welcome, "/p/") and links_in(welcome, "/u/")
+    assert links_in(welcome, "/p/")
+    assert links_in(welcome, "/u/")
 
 
 def test_confirming_twice_sends_one_welcome(site: Site) -> None:
@@ -109,7 +113,8 @@ def test_head_request_never_confirms(site: Site) -> None:
     site.post_form("/subscribe", VALID)
     assert site.http.head(_confirm_path(site)).status_code == 200
     subscriber = get_by_email(site.engine, "ada@example.com")
-    assert subscriber is not None and subscriber.status == "pending"
+    assert subscriber is not None
+    assert subscriber.status == "pending"
 
 
 def _token(site: Site, kind: str) -> str:
@@ -151,9 +156,11 @@ def test_bad_confirmation_tokens_get_a_friendly_400(site: Site, kind: str, title
     assert response.status_code == 400
     assert page.css_first("h1").text() == title
     assert page.css_first("a.button").attributes["href"] == "/link"
-    assert "Traceback" not in response.text and "signature" not in response.text
+    assert "Traceback" not in response.text
+    assert "signature" not in response.text
     subscriber = get_by_email(site.engine, "ada@example.com")
-    assert subscriber is not None and subscriber.status == "pending"
+    assert subscriber is not None
+    assert subscriber.status == "pending"
 
 
 def test_confirmation_expires_by_the_injected_clock(site: Site) -> None:
@@ -169,7 +176,9 @@ def test_existing_address_gets_the_same_answer_and_a_link_not_a_change(site: Sit
     known = site.post_form("/subscribe", {**VALID, "email": "grace@example.com", "first_name": "X"})
     assert (known.status_code, known.text) == (fresh.status_code, fresh.text)
     grace = get_by_email(site.engine, "grace@example.com")
-    assert grace is not None and grace.first_name == "Grace" and grace.status == "active"
+    assert grace is not None
+    assert grace.first_name == "Grace"
+    assert grace.status == "active"
     [link] = site.messages("link")
     assert link["To"] == "Grace <grace@example.com>"
     assert links_in(link, "/p/")

@@ -48,7 +48,8 @@ def test_page_has_one_button_and_a_choice_to_leave_everything(site: Site) -> Non
     assert form.attributes["action"] == path
     assert [b.text() for b in page.css("button")] == ["Unsubscribe"]
     leave_all = page.css_first("input#scope-all")
-    assert leave_all.attributes["name"] == "scope" and "checked" not in leave_all.attributes
+    assert leave_all.attributes["name"] == "scope"
+    assert "checked" not in leave_all.attributes
     assert page.css_first("label[for=scope-all]") is not None
     assert page.css("script") == []
 
@@ -66,7 +67,8 @@ def test_leaving_every_list(site: Site) -> None:
     assert "We will not send you any more emails." in response.text
     assert _lists(site) == {"research-news": "unsubscribed", "appeals": "unsubscribed"}
     found = get_by_email(site.engine, "ada@example.com")
-    assert found is not None and found.status == "unsubscribed"
+    assert found is not None
+    assert found.status == "unsubscribed"
 
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
