@@ -214,7 +214,7 @@ def run_backend(name: str, args: argparse.Namespace, workdir: Path) -> None:
                 f"(after start-up {s['baseline_rss_mb']:.0f} MB)"
             )
     finally:
-        if drop:
+        if drop is not None:
             drop()
 
 

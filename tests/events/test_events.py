@@ -285,7 +285,8 @@ def test_empty_list_is_no_events() -> None:
     ],
 )
 def test_classification(event: str, extra: dict[str, object], effect: Effect) -> None:
-    (parsed,) = parse_events(make_payload([make_event(event, **extra)]))
+    # `extra` holds event fields only, never make_event's `index`
+    (parsed,) = parse_events(make_payload([make_event(event, **extra)]))  # type: ignore[arg-type]
     assert parsed.effect is effect
 
 

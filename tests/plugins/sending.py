@@ -9,7 +9,6 @@ multi-row insert per table, no consent rows); ``people`` is its result for the s
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,7 +201,7 @@ def cli_env(
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No sending-related variables from the outer environment leak into a CLI run."""
     for name in (
         "NEWSLETTER_TRANSPORT",
@@ -215,7 +214,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         "SENDGRID_API_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
-    yield monkeypatch
+    return monkeypatch
 
 
 SAMPLE_ISSUE = "2026-12-secondary-research"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -53,7 +53,7 @@ class Site:
         assert response.status_code == 200, response.text
         return csrf_of(response.text)
 
-    def post_form(self, path: str, data: dict[str, object]) -> httpx.Response:
+    def post_form(self, path: str, data: Mapping[str, object]) -> httpx.Response:
         return self.http.post(path, data={FIELD: self.form(path), **data})
 
     def path_of(self, url: str) -> str:
@@ -89,7 +89,7 @@ def read_eml(path: Path) -> EmailMessage:
 def text_of(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
-    content: str = part.get_content()  # type: ignore[attr-defined]
+    content: str = part.get_content()
     return content
 
 

@@ -55,7 +55,8 @@ def test_list_shows_every_campaign_with_counts(
 ) -> None:
     result = campaigns("list")
     assert result.exit_code == 0, result.output
-    assert sample_email.issue_id in result.stdout and "sending" in result.stdout
+    assert sample_email.issue_id in result.stdout
+    assert "sending" in result.stdout
     data = json.loads(campaigns("list", "--json").stdout)
     assert [(c["issue_id"], c["status"], c["recipients"]) for c in data] == [
         (sample_email.issue_id, "sending", 3)
@@ -98,17 +99,21 @@ def test_pause_resume_and_cancel_move_the_campaign(
 ) -> None:
     issue = sample_email.issue_id
     result = campaigns("pause", issue, "--reason", "typo in the subject")
-    assert result.exit_code == 0 and f"campaign {issue} paused" in result.stdout
+    assert result.exit_code == 0
+    assert f"campaign {issue} paused" in result.stdout
     campaign = get_campaign(engine, issue)
     assert campaign is not None
     assert (campaign.status, campaign.status_reason) == ("paused", "typo in the subject")
     assert campaigns("resume", issue).exit_code == 0
     campaign = get_campaign(engine, issue)
-    assert campaign is not None and campaign.status == "sending"
+    assert campaign is not None
+    assert campaign.status == "sending"
     result = campaigns("cancel", issue, "--yes")
-    assert result.exit_code == 0 and f"campaign {issue} cancelled" in result.stdout
+    assert result.exit_code == 0
+    assert f"campaign {issue} cancelled" in result.stdout
     campaign = get_campaign(engine, issue)
-    assert campaign is not None and campaign.status == "cancelled"
+    assert campaign is not None
+    assert campaign.status == "cancelled"
     assert campaign.finished_at is not None
 
 
@@ -159,7 +164,8 @@ def test_a_pause_stops_a_running_send_after_the_batch_in_flight(
     )
     assert paused == [0]
     assert report.status == "paused"
-    assert report.counts["accepted"] == 10 and report.counts["queued"] == 20
+    assert report.counts["accepted"] == 10
+    assert report.counts["queued"] == 20
     assert campaigns("resume", sample_email.issue_id).exit_code == 0
     campaign = get_campaign(engine, sample_email.issue_id)
     assert campaign is not None

@@ -65,7 +65,8 @@ def test_a_campaign_freezes_its_email_when_it_starts(engine: Engine, sample_emai
     again = start_campaign(engine, edited, transport="outbox", now=START + timedelta(hours=1))
     assert again.id == first.id
     assert again.email == sample_email
-    assert again.subject == sample_email.subject and again.transport == "sendgrid"
+    assert again.subject == sample_email.subject
+    assert again.transport == "sendgrid"
 
 
 def test_the_audience_is_snapshotted_once(engine: Engine, sample_email: Email) -> None:
@@ -118,7 +119,8 @@ def test_a_claim_after_a_row_skips_rows_before_it_and_from_zero_finds_them(
         engine, campaign_id, worker_id="w", size=10, lease=LEASE, now=START, after=last
     )
     assert later is not None
-    assert all(r.row_id > last for r in later.recipients) and len(later.recipients) == 3
+    assert all(r.row_id > last for r in later.recipients)
+    assert len(later.recipients) == 3
     assert (
         claim_batch(
             engine,
@@ -217,7 +219,8 @@ def test_a_campaign_finishes_only_when_nothing_is_queued_or_claimed(
     settle_batch(engine, batch.id, "unknown", now=START)
     assert finish_if_done(engine, campaign_id, now=START)
     campaign = get_campaign(engine, campaign_id)
-    assert campaign is not None and campaign.status == "sent"
+    assert campaign is not None
+    assert campaign.status == "sent"
 
 
 def test_resending_unknown_deliveries_reopens_a_sent_campaign(
@@ -231,7 +234,8 @@ def test_resending_unknown_deliveries_reopens_a_sent_campaign(
     finish_if_done(engine, campaign_id, now=START)
     assert resolve_unknown(engine, campaign_id, resend=True, now=START) == 2
     campaign = get_campaign(engine, campaign_id)
-    assert campaign is not None and campaign.status == "sending"
+    assert campaign is not None
+    assert campaign.status == "sending"
     assert delivery_counts(engine, campaign_id)["queued"] == 2
     assert unknown_batches(engine, campaign_id) == []
 

@@ -59,7 +59,8 @@ def test_notes_and_reasons() -> None:
     assert describe(MaybeAccepted("timeout")) == ("timeout", None)
     assert describe(AuthFailed("key")) == (None, None)
     note, reason = describe(RetryBudgetExhausted("gave up", 3))
-    assert note is None and reason == "paused: gave up — the next run resumes it"
+    assert note is None
+    assert reason == "paused: gave up — the next run resumes it"
 
 
 class CountingTransport:
@@ -115,5 +116,6 @@ def test_threads_are_capped_by_the_transports_max_concurrency(
         options=fast_options(concurrency=4),
         clock=send_clock,
     )
-    assert report.status == "sent" and report.counts["accepted"] == 80
+    assert report.status == "sent"
+    assert report.counts["accepted"] == 80
     assert transport.most == most

@@ -84,7 +84,9 @@ def test_dry_run_sends_nothing_and_prints_a_redacted_plan(
     result = newsletter("send", SAMPLE_ISSUE, "--dry-run", "--json", server=server)
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    assert plan["recipients"] == 5 and plan["batches"] == 1 and plan["batch_size"] == 1000
+    assert plan["recipients"] == 5
+    assert plan["batches"] == 1
+    assert plan["batch_size"] == 1000
     assert plan["transport"] == "sendgrid"
     assert server.requests == 0
     assert get_campaign(engine, SAMPLE_ISSUE) is None
@@ -92,7 +94,8 @@ def test_dry_run_sends_nothing_and_prints_a_redacted_plan(
         assert person.email not in result.output
         assert person.public_id not in result.output
         assert str(person.first_name) not in result.output  # a name is personal data too
-    assert "/u/u1." not in result.output and "/p/p1." not in result.output
+    assert "/u/u1." not in result.output
+    assert "/p/p1." not in result.output
     sample = plan["sample_payload"]["personalizations"][0]
     assert sample["headers"]["List-Unsubscribe"] == "<https://news.example.org/u/REDACTED>"
 
@@ -103,7 +106,8 @@ def test_dry_run_as_a_table_names_the_transport_and_the_count(
     result = newsletter("send", SAMPLE_ISSUE, "--dry-run", server=server)
     assert result.exit_code == 0, result.output
     assert "Dry run: nothing was sent" in result.stdout
-    assert "sendgrid" in result.stdout and server.requests == 0
+    assert "sendgrid" in result.stdout
+    assert server.requests == 0
 
 
 def test_a_sent_issue_edited_and_sent_again_sends_nothing(
@@ -157,7 +161,8 @@ def test_sandbox_send_validates_the_whole_audience_and_leaves_the_campaign_unsen
 ) -> None:
     result = newsletter("send", SAMPLE_ISSUE, "--sandbox", server=server)
     assert result.exit_code == 0, result.output
-    assert len(server.received) == 1 and server.received[0].sandbox
+    assert len(server.received) == 1
+    assert server.received[0].sandbox
     assert server.accepted() == []
     assert get_campaign(engine, SAMPLE_ISSUE) is None
     real = newsletter("send", SAMPLE_ISSUE, "--yes", server=server)
@@ -181,11 +186,13 @@ def test_a_400_shows_sendgrids_messages_and_fails_the_campaign(
     assert "SendGrid refused the request (400)" in result.stderr
     assert re.search(r"personalizations\.\d\.to\.0\.email: .*must be email", result.stderr)
     campaign = get_campaign(engine, SAMPLE_ISSUE)
-    assert campaign is not None and campaign.status == "failed"
+    assert campaign is not None
+    assert campaign.status == "failed"
     assert server.accepted() == []
     show = newsletter("campaigns", "show", SAMPLE_ISSUE, "--json")
     data = json.loads(show.stdout)
-    assert data["status"] == "failed" and "to.0.email" in data["reason"]
+    assert data["status"] == "failed"
+    assert "to.0.email" in data["reason"]
     assert data["counts"]["failed"] == 5
 
 
@@ -202,7 +209,8 @@ def test_a_401_says_the_key_was_refused_without_printing_it_and_exits_2(
     assert TEST_API_KEY not in result.output
     assert TEST_API_KEY.split(".")[1] not in result.output
     campaign = get_campaign(engine, SAMPLE_ISSUE)
-    assert campaign is not None and campaign.status == "sending"
+    assert campaign is not None
+    assert campaign.status == "sending"
     from mailer.send.deliveries import delivery_counts
 
     assert delivery_counts(engine, campaign.id)["queued"] == 5  # a fixed key resumes them
@@ -251,4 +259,5 @@ def test_an_empty_audience_never_starts_a_campaign(
     assert result.exit_code == 1
     assert "is empty: nothing was sent and the campaign was not started" in result.output
     listed = CliRunner().invoke(cli, ["--project", str(project), "campaigns", "list", "--json"])
-    assert listed.exit_code == 0 and json.loads(listed.output) == []
+    assert listed.exit_code == 0
+    assert json.loads(listed.output) == []

@@ -99,7 +99,8 @@ def test_an_embargoed_issue_is_not_due_until_the_embargo_lifts(
         embargo_until=now + timedelta(hours=2),
     )
     action, reason = decisions(project_copy, engine, now)[ISSUE]
-    assert action == "skip" and reason.startswith("embargoed until 2026-12-03T14:00:00")
+    assert action == "skip"
+    assert reason.startswith("embargoed until 2026-12-03T14:00:00")
     assert decisions(project_copy, engine, now + timedelta(hours=3))[ISSUE] == ("send", "due")
 
 

@@ -99,7 +99,8 @@ def test_a_sender_killed_mid_batch_never_sends_anyone_twice_and_reports_the_batc
     assert set(ids.values()) == {1}
     assert len(ids) == len(people)
     campaign = get_campaign(engine, SAMPLE_ISSUE)
-    assert campaign is not None and campaign.status == "sent"
+    assert campaign is not None
+    assert campaign.status == "sent"
     unknown = {
         delivery_ref(campaign.id, row.id)
         for row in delivery_rows(engine, campaign.id)
@@ -143,7 +144,8 @@ def test_two_overlapping_due_runs_share_the_campaign_and_send_each_recipient_onc
     assert set(ids.values()) == {1}
     assert len(ids) == len(people)
     campaign = get_campaign(engine, issue)
-    assert campaign is not None and campaign.status == "sent"
+    assert campaign is not None
+    assert campaign.status == "sent"
     assert delivery_counts(engine, campaign.id)["accepted"] == len(people)
     workers = _batch_workers(engine, campaign.id)
     assert workers.keys() == {str(first.pid), str(second.pid)}

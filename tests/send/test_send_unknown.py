@@ -144,10 +144,12 @@ def test_resolve_mark_sent_settles_the_batch_without_sending(
     assert code == 0
     assert "10 unknown deliveries of 2025-06-research-news marked sent" in output
     counts = delivery_counts(engine, first.campaign_id)
-    assert counts["unknown"] == 0 and counts["accepted"] == 30
+    assert counts["unknown"] == 0
+    assert counts["accepted"] == 30
     assert unknown_batches(engine, first.campaign_id) == []
     campaign = get_campaign(engine, first.campaign_id)
-    assert campaign is not None and campaign.status == "sent"
+    assert campaign is not None
+    assert campaign.status == "sent"
     assert dropped_server.requests == 3
 
 
@@ -166,14 +168,18 @@ def test_resolve_resend_queues_exactly_the_unknown_deliveries_again(
         if row.status == "unknown"
     }
     code, output = campaigns_cli("resolve", sample_email.issue_id, "--resend")
-    assert code == 0 and "10 unknown deliveries" in output and "queued again" in output
+    assert code == 0
+    assert "10 unknown deliveries" in output
+    assert "queued again" in output
     campaign = get_campaign(engine, sample_email.issue_id)
-    assert campaign is not None and campaign.status == "sending"
+    assert campaign is not None
+    assert campaign.status == "sending"
     before = len(dropped_server.accepted())
     report = send_again()
     resent = {i for item in dropped_server.accepted()[before:] for i in item.delivery_ids}
     assert resent == unknown_ids
-    assert report.counts["accepted"] == 30 and report.status == "sent"
+    assert report.counts["accepted"] == 30
+    assert report.status == "sent"
 
 
 def test_resolve_needs_a_decision(

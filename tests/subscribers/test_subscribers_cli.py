@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ from click.testing import CliRunner, Result
 
 from mailer.cli import cli
 from mailer.cli.subscribers import subscribers as subscribers_group
+
+Invoke = Callable[..., Result]  # `run(*args, env_extra=..., input=...)`: the CLI's result
 
 ROOT = Path(__file__).parents[2]
 DATA = Path(__file__).parents[1] / "data" / "subscribers"
@@ -25,7 +28,7 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run(project: Path, db_url: str) -> object:
+def run(project: Path, db_url: str) -> Invoke:
     env = {
         "COLUMNS": "120",
         "NO_COLOR": "1",
@@ -48,14 +51,14 @@ def run(project: Path, db_url: str) -> object:
     return invoke
 
 
-def test_import_prints_a_summary_table(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_prints_a_summary_table(run: Invoke, project: Path) -> None:
     result = run("subscribers", "import", str(project / "good.csv"), "--list", "research-news")
     assert result.exit_code == 0, result.output
     assert "│ added      │ 3    │" in result.stdout
     assert "│ rejected   │ 0    │" in result.stdout
 
 
-def test_import_with_rejects_exits_0_and_lists_them(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_with_rejects_exits_0_and_lists_them(run: Invoke, project: Path) -> None:
     path = str(project / "invalid_addresses.csv")
     result = run("subscribers", "import", path, "--list", "research-news", "--json")
     assert result.exit_code == 0, result.output
@@ -65,7 +68,7 @@ def test_import_with_rejects_exits_0_and_lists_them(run, project: Path) -> None:
     assert [r["line"] for r in summary["sample_rejects"]] == [3, 4, 5]
 
 
-def test_import_rejects_option_chooses_the_file(run, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_rejects_option_chooses_the_file(run: Invoke, project: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "bad.csv"
     target.parent.mkdir()
     path = str(project / "invalid_addresses.csv")
@@ -86,8 +89,8 @@ def test_import_rejects_option_chooses_the_file(run, project: Path, tmp_path: Pa
     ],
 )
 def test_user_errors_are_one_line_and_exit_1(
-    run, project: Path, args: list[str], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    run: Invoke, project: Path, args: list[str], message: str
+) -> None:
     args = [str(project / a) if a.endswith(".csv") else a for a in args]
     result = run("subscribers", *args)
     assert result.exit_code == 1
@@ -96,7 +99,7 @@ def test_user_errors_are_one_line_and_exit_1(
     assert "Traceback" not in result.output
 
 
-def test_missing_secret_key_is_refused_unless_dev_key(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_secret_key_is_refused_unless_dev_key(run: Invoke, project: Path) -> None:
     args = ("add", "ann@example.org", "--list", "research-news")
     refused = run("subscribers", *args, env_extra={"NEWSLETTER_SECRET_KEY": ""})
     assert refused.exit_code == 1
@@ -105,7 +108,7 @@ def test_missing_secret_key_is_refused_unless_dev_key(run, project: Path) -> Non
     assert allowed.exit_code == 0, allowed.output
 
 
-def test_add_show_unsubscribe(run) -> None:  # type: ignore[no-untyped-def]
+def test_add_show_unsubscribe(run: Invoke) -> None:
     added = run("subscribers", "add", "Ann@Example.org", "--list", "appeals", "--first-name", "Ann")
     assert added.stdout == "added Ann@example.org to appeals (active)\n"
     shown = json.loads(run("subscribers", "show", "ann@example.org", "--json").stdout)
@@ -117,7 +120,7 @@ def test_add_show_unsubscribe(run) -> None:  # type: ignore[no-untyped-def]
     assert "--reopt-in" in again.stderr
 
 
-def test_forget_asks_first_and_erases(run) -> None:  # type: ignore[no-untyped-def]
+def test_forget_asks_first_and_erases(run: Invoke) -> None:
     run("subscribers", "add", "ann@example.org", "--list", "appeals")
     declined = run("subscribers", "forget", "ann@example.org", input="n\n")
     assert declined.exit_code == 1
@@ -126,7 +129,7 @@ def test_forget_asks_first_and_erases(run) -> None:  # type: ignore[no-untyped-d
     assert run("subscribers", "show", "ann@example.org").exit_code == 1
 
 
-def test_export_and_export_data(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_and_export_data(run: Invoke, project: Path) -> None:
     run("subscribers", "import", str(project / "good.csv"), "--list", "research-news")
     exported = run("subscribers", "export", "--list", "research-news", "--status", "active")
     assert exported.stdout.splitlines()[0] == (
@@ -137,14 +140,14 @@ def test_export_and_export_data(run, project: Path) -> None:  # type: ignore[no-
     assert data["subscriber"]["consents"][0]["source"] == "import"
 
 
-def test_stats_table(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stats_table(run: Invoke, project: Path) -> None:
     run("subscribers", "import", str(project / "good.csv"), "--list", "research-news")
     result = run("subscribers", "stats")
     assert "│ research-news │ 0       │ 3      │ 0            │" in result.stdout
     assert json.loads(run("subscribers", "stats", "--json").stdout)["by_status"] == {"active": 3}
 
 
-def test_audit_names_the_os_user(run, project: Path) -> None:  # type: ignore[no-untyped-def]
+def test_audit_names_the_os_user(run: Invoke, project: Path) -> None:
     run("subscribers", "import", str(project / "good.csv"), "--list", "research-news")
     entries = json.loads(run("subscribers", "audit", "--json").stdout)
     assert (entries[0]["who"], entries[0]["action"], entries[0]["count"]) == (
@@ -155,7 +158,7 @@ def test_audit_names_the_os_user(run, project: Path) -> None:  # type: ignore[no
     assert "os:alice" in run("subscribers", "audit").stdout
 
 
-def test_db_upgrade_reports_the_revision(run) -> None:  # type: ignore[no-untyped-def]
+def test_db_upgrade_reports_the_revision(run: Invoke) -> None:
     result = run("db", "upgrade")
     assert result.exit_code == 0
     assert result.stdout.strip().endswith("is at revision 0001") or "revision 0" in result.stdout

@@ -97,7 +97,8 @@ def test_bad_bodies_are_rejected_with_sendgrid_error_shape(
     status, _, answer = post_json(fake_sendgrid.url, body)
     assert status == 400
     errors = answer["errors"]
-    assert errors and all(set(err) == {"message", "field", "help"} for err in errors)
+    assert errors
+    assert all(set(err) == {"message", "field", "help"} for err in errors)
     assert any(field in (err["field"] or "") or field in err["message"] for err in errors)
     assert fake_sendgrid.accepted() == []
 

@@ -304,7 +304,8 @@ def test_an_encoded_body_is_its_json_text_and_gives_back_its_bytes_uncopied() ->
     assert body.encode("utf-8") == data
     assert body.encode("utf-8") is body.encode()  # the same object every time: no copy
     assert body.encode("utf-16") == data.decode("utf-8").encode("utf-16")
-    shown = f"PAYLOAD: {body.encode('utf-8')}"  # how the library formats it for DEBUG
+    # how the library formats it for DEBUG (formatting bytes on purpose)
+    shown = f"PAYLOAD: {body.encode('utf-8')}"  # type: ignore[str-bytes-safe]
     assert shown == f"PAYLOAD: <{len(data):,} bytes of JSON>"
     assert "example.org" not in repr(body.encode()) + str(body.encode())
 
