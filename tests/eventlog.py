@@ -19,7 +19,7 @@ from mailer.events.tables import events
 from mailer.events.webhook import Event, parse_events
 from mailer.send.campaigns import Campaign, delivery_ref, get_campaign, snapshot_audience
 from mailer.send.deliveries import claim_batch, settle_batch
-from mailer.send.tables import ACCEPTED
+from mailer.send.states import DeliveryState
 from subscribers.db import read_connection
 from tests.plugins.sendgrid import make_email
 from tests.plugins.sending import LIST_ID, add_people, open_test_campaign
@@ -53,7 +53,7 @@ def sent_campaign(
     *,
     issue_id: str = "2026-12-research-news",
     start: int = 0,
-    outcome: str = ACCEPTED,
+    outcome: str = DeliveryState.ACCEPTED,
     list_id: str = LIST_ID,
 ) -> SentCampaign:
     """A ``sending`` campaign whose ``count`` deliveries are all ``outcome``."""

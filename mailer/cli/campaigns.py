@@ -16,6 +16,7 @@ from mailer.cli.common import (
     project_dir,
 )
 from mailer.clock import utc_now
+from mailer.send.states import CampaignState
 
 
 def _find(engine: Any, ref: str) -> Any:
@@ -41,7 +42,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     with open_engine(project_dir(ctx)) as engine:
         found = list_campaigns(engine)
         for campaign in found:
-            if campaign.status in ("sending", "paused"):
+            if campaign.status in (CampaignState.SENDING, CampaignState.PAUSED):
                 expire_leases(engine, campaign.id, now=utc_now())  # dead workers' rows: unknown
         rows = [(c, delivery_counts(engine, c.id)) for c in found]
     if as_json:
@@ -168,8 +169,8 @@ def _event_counts(engine: Any, campaign: Any) -> dict[str, int]:
 def _move(
     ctx: click.Context,
     ref: str,
-    status: str,
-    allowed: tuple[str, ...],
+    status: CampaignState,
+    allowed: tuple[CampaignState, ...],
     verb: str,
     reason: str | None = None,
 ) -> None:
@@ -190,7 +191,14 @@ def _move(
 @click.pass_context
 def pause(ctx: click.Context, campaign: str, reason: str | None) -> None:
     """Stop sending after the batches in flight; scheduled runs leave it paused."""
-    _move(ctx, campaign, "paused", ("sending",), "paused", reason or "paused by a person")
+    _move(
+        ctx,
+        campaign,
+        CampaignState.PAUSED,
+        (CampaignState.SENDING,),
+        "paused",
+        reason or "paused by a person",
+    )
 
 
 @campaigns.command()
@@ -198,7 +206,7 @@ def pause(ctx: click.Context, campaign: str, reason: str | None) -> None:
 @click.pass_context
 def resume(ctx: click.Context, campaign: str) -> None:
     """Let a paused campaign send again (the next `send` or `send --due` carries on)."""
-    _move(ctx, campaign, "sending", ("paused",), "resumed")
+    _move(ctx, campaign, CampaignState.SENDING, (CampaignState.PAUSED,), "resumed")
 
 
 @campaigns.command()
@@ -212,8 +220,8 @@ def cancel(ctx: click.Context, campaign: str, yes: bool) -> None:
     _move(
         ctx,
         campaign,
-        "cancelled",
-        ("sending", "paused", "scheduled", "draft"),
+        CampaignState.CANCELLED,
+        (CampaignState.SENDING, CampaignState.PAUSED),
         "cancelled",
         "cancelled by a person",
     )

@@ -22,7 +22,8 @@ from sqlalchemy import Engine, func, or_, select, update
 from mailer.events.tables import events
 from mailer.events.webhook import Effect
 from mailer.send.campaigns import set_status
-from mailer.send.tables import ACCEPTED, PAUSED, SENDING, SENT, campaigns, deliveries
+from mailer.send.states import CampaignState, DeliveryState
+from mailer.send.tables import campaigns, deliveries
 from subscribers.db import read_connection, write_transaction
 
 AUTO_PAUSE = "paused automatically: "
@@ -76,7 +77,9 @@ def campaign_health(engine: Engine, campaign_ids: Collection[int]) -> dict[int, 
         accepted: dict[int, int] = dict(
             connection.execute(
                 select(deliveries.c.campaign_id, func.count())
-                .where(deliveries.c.campaign_id.in_(ids), deliveries.c.status == ACCEPTED)
+                .where(
+                    deliveries.c.campaign_id.in_(ids), deliveries.c.status == DeliveryState.ACCEPTED
+                )
                 .group_by(deliveries.c.campaign_id)
             ).all()
         )
@@ -118,18 +121,18 @@ def check_campaigns(
     flagged = []
     for row in rows:
         text = alerts[row.id]
-        if row.status == SENDING:
+        if row.status == CampaignState.SENDING:
             if set_status(
                 engine,
                 row.id,
-                PAUSED,
+                CampaignState.PAUSED,
                 now=now,
                 reason=AUTO_PAUSE + text,
                 auto_resume=False,
-                only_from=(SENDING,),
+                only_from=(CampaignState.SENDING,),
             ):
                 flagged.append(row.issue_id)
-        elif row.status == SENT and _flag_sent(engine, row.id, ALERT + text, now):
+        elif row.status == CampaignState.SENT and _flag_sent(engine, row.id, ALERT + text, now):
             flagged.append(row.issue_id)
     return tuple(flagged)
 
@@ -141,7 +144,7 @@ def _flag_sent(engine: Engine, campaign_id: int, reason: str, now: datetime) -> 
             update(campaigns)
             .where(
                 campaigns.c.id == campaign_id,
-                campaigns.c.status == SENT,
+                campaigns.c.status == CampaignState.SENT,
                 or_(
                     campaigns.c.status_reason.is_(None), campaigns.c.status_reason.like(ALERT + "%")
                 ),

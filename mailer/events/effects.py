@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from mailer.events.webhook import Effect, Event, Settlement
-from mailer.send.tables import ACCEPTED, DELIVERY_FAILED, UNKNOWN, deliveries
+from mailer.send.states import DeliveryState
+from mailer.send.tables import deliveries
 from subscribers.bulk import chunked
 from subscribers.suppression import mark_bounced_many, mark_complained_many, unsubscribe_many
 
@@ -64,8 +65,10 @@ def apply_effects(
     return {
         **counts,
         "unsubscribed": len(unsubscribed),
-        "settled": _settle(connection, settle[Settlement.ACCEPTED], ACCEPTED, "processed", now)
-        + _settle(connection, settle[Settlement.DROPPED], DELIVERY_FAILED, "dropped", now),
+        "settled": _settle(
+            connection, settle[Settlement.ACCEPTED], DeliveryState.ACCEPTED, "processed", now
+        )
+        + _settle(connection, settle[Settlement.DROPPED], DeliveryState.FAILED, "dropped", now),
     }
 
 
@@ -77,7 +80,7 @@ def _settle(connection: Connection, rows: set[int], status: str, kind: str, now:
         batch_ids = list(
             connection.execute(
                 update(deliveries)
-                .where(deliveries.c.id.in_(chunk), deliveries.c.status == UNKNOWN)
+                .where(deliveries.c.id.in_(chunk), deliveries.c.status == DeliveryState.UNKNOWN)
                 .values(status=status, note=note, updated_at=now)
                 .returning(deliveries.c.batch_id)
             ).scalars()

@@ -36,6 +36,7 @@ from mailer.send.sender import (
     prepare_campaign,
     send_campaign,
 )
+from mailer.send.states import CampaignState, DeliveryState
 from mailer.settings import Project
 from mailer.transports.base import Transport
 
@@ -94,16 +95,16 @@ def others_finishing(report: SendReport) -> bool:
     (Or has just settled them and is about to mark the campaign sent; a worker that died
     instead leaves it ``sending``, and the next run finishes it.)
     """
-    return report.status == "sending" and not report.counts.get("queued")
+    return report.status == CampaignState.SENDING and not report.counts.get(DeliveryState.QUEUED)
 
 
 def outcome_of(reports: Sequence[SendReport]) -> Outcome:
     """The worst outcome among the campaigns a run sent."""
     worst = Outcome.SENT
     for report in reports:
-        if report.status != "sent" and not others_finishing(report):
+        if report.status != CampaignState.SENT and not others_finishing(report):
             worst = max(worst, Outcome.UNFINISHED)
-        elif report.counts.get("unknown"):
+        elif report.counts.get(DeliveryState.UNKNOWN):
             worst = max(worst, Outcome.UNKNOWN)
     return worst
 
@@ -152,7 +153,7 @@ def run_campaign(
     """Prepare ``campaign`` once (snapshot its audience), then send what is queued."""
     # a unique owner: two runs at once must never release each other's lock
     campaign = prepare_campaign(engine, campaign, clock=clock, owner=new_worker_id())
-    done = campaign.recipients - delivery_counts(engine, campaign.id)["queued"]
+    done = campaign.recipients - delivery_counts(engine, campaign.id)[DeliveryState.QUEUED]
     with observer.sending(campaign, done) as advance:
         return send_campaign(
             engine, campaign, transport, links, clock=clock, options=options, progress=advance

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from mailer.render.email import personalise, substitutions
 from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
-from mailer.send.tables import SENT
+from mailer.send.states import CampaignState
 from mailer.web.supporters import Supporters
 
 NEUTRAL_LINK = "/link"
@@ -40,7 +40,7 @@ ARCHIVE_CSP = "; ".join(
 
 def sent_campaigns(supporters: Supporters) -> list[Campaign]:
     """Sent campaigns, newest first."""
-    sent = [c for c in list_campaigns(supporters.engine) if c.status == SENT]
+    sent = [c for c in list_campaigns(supporters.engine) if c.status == CampaignState.SENT]
     return sorted(sent, key=_when, reverse=True)
 
 
@@ -97,7 +97,7 @@ def archive_routes(supporters: Supporters) -> list[Route]:
         if len(issue_id) > 128:
             raise HTTPException(404)
         campaign = await run_in_threadpool(get_campaign, supporters.engine, issue_id)
-        if campaign is None or campaign.status != SENT:
+        if campaign is None or campaign.status != CampaignState.SENT:
             raise HTTPException(404)
         return HTMLResponse(
             web_version(campaign),

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, insert, select
 from mailer.events.store import DatabaseRecorder, record_events
 from mailer.events.tables import events
 from mailer.send.deliveries import delivery_counts, unknown_batches
-from mailer.send.tables import ACCEPTED, UNKNOWN, deliveries
+from mailer.send.states import DeliveryState
+from mailer.send.tables import deliveries
 from subscribers.audit import list_entries
 from subscribers.db import read_connection, write_transaction
 from subscribers.models import subscribers, subscriptions
@@ -189,19 +190,19 @@ def test_a_person_resubscribed_after_a_replayed_bounce_stays_subscribed(engine: 
 def test_processed_or_dropped_settles_an_unknown_delivery(
     engine: Engine, kind: str, extra: dict[str, Any], settled_as: str
 ) -> None:
-    campaign = sent_campaign(engine, 2, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 2, outcome=DeliveryState.UNKNOWN)
     summary = record_events(engine, parsed(event_for(campaign, 0, kind, **extra)), now=NOW)
     assert summary.settled == 1
     assert _delivery(engine, campaign.deliveries[0].row_id) == (
         settled_as,
         f"settled by SendGrid event: {kind}",
     )
-    assert _delivery(engine, campaign.deliveries[1].row_id)[0] == UNKNOWN
+    assert _delivery(engine, campaign.deliveries[1].row_id)[0] == DeliveryState.UNKNOWN
     assert len(unknown_batches(engine, campaign.id)) == 1  # one delivery still unknown
 
 
 def test_settling_every_unknown_delivery_resolves_the_batch(engine: Engine) -> None:
-    campaign = sent_campaign(engine, 2, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 2, outcome=DeliveryState.UNKNOWN)
     batch = parsed(event_for(campaign, 0, "processed"), event_for(campaign, 1, "processed"))
     summary = record_events(engine, batch, now=NOW)
     assert summary.settled == 2
@@ -216,16 +217,18 @@ def test_a_dropped_event_does_not_touch_an_accepted_delivery(engine: Engine) -> 
         engine, parsed(event_for(campaign, 0, "dropped", reason="Invalid")), now=NOW
     )
     assert summary.settled == 0
-    assert _delivery(engine, campaign.deliveries[0].row_id) == before == (ACCEPTED, None)
+    assert (
+        _delivery(engine, campaign.deliveries[0].row_id) == before == (DeliveryState.ACCEPTED, None)
+    )
 
 
 def test_a_delivery_id_naming_another_campaign_settles_nothing(engine: Engine) -> None:
-    campaign = sent_campaign(engine, 1, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 1, outcome=DeliveryState.UNKNOWN)
     row = campaign.deliveries[0].row_id
     body = event_for(campaign, 0, "processed", delivery_id=f"c{campaign.id + 1}-d{row}")
     summary = record_events(engine, parsed(body), now=NOW)
     assert summary.settled == 0
-    assert _delivery(engine, row)[0] == UNKNOWN
+    assert _delivery(engine, row)[0] == DeliveryState.UNKNOWN
 
 
 def _delivery(engine: Engine, row_id: int) -> tuple[str, str | None]:

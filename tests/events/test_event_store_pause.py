@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from mailer.events.alerts import PauseRules
 from mailer.events.store import record_events
 from mailer.send.campaigns import campaigns_to_resume, get_campaign, set_status
-from mailer.send.tables import PAUSED, SENDING, SENT
+from mailer.send.states import CampaignState
 from tests.eventlog import NOW, SentCampaign, event_for, parsed, sent_campaign
 
 
@@ -33,7 +33,7 @@ def test_complaints_over_the_limit_pause_the_campaign(
     campaign = get_campaign(engine, thousand.id)
     assert campaign is not None
     assert summary.paused == (campaign.issue_id,)
-    assert (campaign.status, campaign.auto_resume) == (PAUSED, False)
+    assert (campaign.status, campaign.auto_resume) == (CampaignState.PAUSED, False)
     assert campaign.status_reason == (
         "paused automatically: complaint rate 0.40% (4 of 1000 accepted) is over 0.3%"
     )
@@ -44,7 +44,11 @@ def test_complaints_at_the_limit_do_not_pause(engine: Engine, thousand: SentCamp
     summary = record_events(engine, parsed(*_complaints(thousand, 3)), now=NOW)  # 0.3%
     campaign = get_campaign(engine, thousand.id)
     assert campaign is not None
-    assert (summary.paused, campaign.status, campaign.status_reason) == ((), SENDING, None)
+    assert (summary.paused, campaign.status, campaign.status_reason) == (
+        (),
+        CampaignState.SENDING,
+        None,
+    )
 
 
 def test_hard_bounces_over_the_limit_pause_the_campaign(
@@ -53,7 +57,7 @@ def test_hard_bounces_over_the_limit_pause_the_campaign(
     record_events(engine, parsed(*_bounces(thousand, 51)), now=NOW)  # 5.1%
     campaign = get_campaign(engine, thousand.id)
     assert campaign is not None
-    assert campaign.status == PAUSED
+    assert campaign.status == CampaignState.PAUSED
     assert campaign.status_reason == (
         "paused automatically: hard-bounce rate 5.10% (51 of 1000 accepted) is over 5%"
     )
@@ -61,13 +65,13 @@ def test_hard_bounces_over_the_limit_pause_the_campaign(
 
 def test_hard_bounces_at_the_limit_do_not_pause(engine: Engine, thousand: SentCampaign) -> None:
     record_events(engine, parsed(*_bounces(thousand, 50)), now=NOW)  # 5.0%
-    assert get_campaign(engine, thousand.id).status == SENDING  # type: ignore[union-attr]
+    assert get_campaign(engine, thousand.id).status == CampaignState.SENDING  # type: ignore[union-attr]
 
 
 def test_blocked_bounces_never_pause(engine: Engine, thousand: SentCampaign) -> None:
     blocked = [event_for(thousand, i, "bounce", type="blocked") for i in range(200)]
     record_events(engine, parsed(*blocked), now=NOW)
-    assert get_campaign(engine, thousand.id).status == SENDING  # type: ignore[union-attr]
+    assert get_campaign(engine, thousand.id).status == CampaignState.SENDING  # type: ignore[union-attr]
 
 
 def test_the_limit_counts_events_across_batches(engine: Engine, thousand: SentCampaign) -> None:
@@ -80,7 +84,7 @@ def test_the_limit_counts_events_across_batches(engine: Engine, thousand: SentCa
 def test_a_small_campaign_is_not_judged(engine: Engine) -> None:
     small = sent_campaign(engine, 100)
     record_events(engine, parsed(*_complaints(small, 50)), now=NOW)
-    assert get_campaign(engine, small.id).status == SENDING  # type: ignore[union-attr]
+    assert get_campaign(engine, small.id).status == CampaignState.SENDING  # type: ignore[union-attr]
 
 
 def test_the_minimum_sample_is_a_rule(engine: Engine) -> None:
@@ -93,19 +97,19 @@ def test_the_minimum_sample_is_a_rule(engine: Engine) -> None:
 def test_a_sent_campaign_keeps_its_status_and_gets_the_alert(
     engine: Engine, thousand: SentCampaign
 ) -> None:
-    set_status(engine, thousand.id, SENT, now=NOW)
+    set_status(engine, thousand.id, CampaignState.SENT, now=NOW)
     record_events(engine, parsed(*_complaints(thousand, 5)), now=NOW)
     campaign = get_campaign(engine, thousand.id)
     assert campaign is not None
-    assert campaign.status == SENT
+    assert campaign.status == CampaignState.SENT
     assert campaign.status_reason == (
         "alert: complaint rate 0.50% (5 of 1000 accepted) is over 0.3%"
     )
 
 
 def test_a_reason_given_by_a_person_is_kept(engine: Engine, thousand: SentCampaign) -> None:
-    set_status(engine, thousand.id, PAUSED, now=NOW, reason="checking the list")
+    set_status(engine, thousand.id, CampaignState.PAUSED, now=NOW, reason="checking the list")
     record_events(engine, parsed(*_complaints(thousand, 5)), now=NOW)
     campaign = get_campaign(engine, thousand.id)
     assert campaign is not None
-    assert (campaign.status, campaign.status_reason) == (PAUSED, "checking the list")
+    assert (campaign.status, campaign.status_reason) == (CampaignState.PAUSED, "checking the list")

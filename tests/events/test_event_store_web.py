@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 from mailer.events.store import DatabaseRecorder
 from mailer.events.webhook import PUBLIC_KEY_ENV
 from mailer.send.deliveries import delivery_counts
-from mailer.send.tables import UNKNOWN
+from mailer.send.states import DeliveryState
 from mailer.settings import Project
 from mailer.web import create_app
 from subscribers.store import get_subscriber
@@ -40,7 +40,7 @@ def webhook(
 
 
 def test_signed_events_are_recorded(engine: Engine, webhook: httpx.Client, signer: Signer) -> None:
-    campaign = sent_campaign(engine, 3, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 3, outcome=DeliveryState.UNKNOWN)
     payload = make_payload(
         [
             event_for(campaign, 0, "processed"),

@@ -13,7 +13,7 @@ from mailer.cli import cli
 from mailer.events.report import CampaignReport, Link, campaign_report
 from mailer.events.store import record_events
 from mailer.send.campaigns import get_campaign
-from mailer.send.tables import UNKNOWN
+from mailer.send.states import DeliveryState
 from tests.eventlog import NOW, SentCampaign, event_for, parsed, sent_campaign
 
 ISSUE = "2026-12-research-news"
@@ -75,7 +75,7 @@ def test_the_report_counts_each_kind_of_event(engine: Engine, reported: SentCamp
 
 
 def test_unknown_deliveries_are_reported(engine: Engine) -> None:
-    campaign = sent_campaign(engine, 3, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 3, outcome=DeliveryState.UNKNOWN)
     found = get_campaign(engine, campaign.id)
     assert found is not None
     report = campaign_report(engine, found)
@@ -131,7 +131,7 @@ def test_report_of_an_issue_never_sent_fails_in_one_line(
 
 
 def test_settled_deliveries_count_as_accepted(engine: Engine) -> None:
-    campaign = sent_campaign(engine, 2, outcome=UNKNOWN)
+    campaign = sent_campaign(engine, 2, outcome=DeliveryState.UNKNOWN)
     record_events(engine, parsed(event_for(campaign, 0, "processed")), now=NOW)
     found = get_campaign(engine, campaign.id)
     assert found is not None

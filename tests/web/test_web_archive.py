@@ -13,7 +13,7 @@ from mailer.content.issue import load_issue
 from mailer.render.email import Email
 from mailer.render.view import render_issue
 from mailer.send.campaigns import set_status, start_campaign
-from mailer.send.tables import PAUSED, SENT
+from mailer.send.states import CampaignState
 from mailer.settings import load_project
 from tests.plugins.supporters import Site
 
@@ -41,10 +41,10 @@ def _campaign(site: Site, email: Email, status: str, days_ago: int = 0) -> None:
 @pytest.fixture
 def archive(site: Site, issues: dict[str, Email]) -> Site:
     research, appeal = issues["2026-12-secondary-research"], issues["2026-12-winter-appeal"]
-    _campaign(site, research, SENT, days_ago=10)
-    _campaign(site, appeal, SENT, days_ago=2)
+    _campaign(site, research, CampaignState.SENT, days_ago=10)
+    _campaign(site, appeal, CampaignState.SENT, days_ago=2)
     _campaign(site, _variant(research, "2027-01-draft"), "sending")
-    _campaign(site, _variant(research, "2027-01-paused"), PAUSED)
+    _campaign(site, _variant(research, "2027-01-paused"), CampaignState.PAUSED)
     return site
 
 
