@@ -13,6 +13,11 @@ from mailer.cli.common import project_dir, user_errors
 SAMPLE_FIRST_NAME = "Sam"
 
 
+def sample_token(code: str, list_id: str) -> str:
+    """A token shaped and sized like a real one (:mod:`subscribers.tokens`), but not signed."""
+    return f"{code}1.00000000.SAMPLE-supporter-id000.{list_id}.SAMPLE-not-a-signature"
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -78,7 +83,11 @@ def build(ctx: click.Context, issue: str, out: Path, no_cache: bool) -> None:
         click.echo(f"error: {built.path} has errors; nothing was written", err=True)
         sys.exit(1)
     base = built.base_url
-    values = substitutions(SAMPLE_FIRST_NAME, f"{base}/u/SAMPLE-TOKEN", f"{base}/p/SAMPLE-TOKEN")
+    values = substitutions(
+        SAMPLE_FIRST_NAME,
+        f"{base}/u/{sample_token('u', email.list_id)}",
+        f"{base}/p/{sample_token('p', '')}",
+    )
     message = build_message(email, "sam@example.org", values)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -86,10 +95,13 @@ def build(ctx: click.Context, issue: str, out: Path, no_cache: bool) -> None:
         ("html", email.html),
         ("txt", email.text),
         ("mjml", email.mjml),
-        ("eml", message.as_string()),
+        ("eml", message.as_bytes()),
     ):
         target = out / f"{email.issue_id}.{suffix}"
-        target.write_text(body, encoding="utf-8")
+        if isinstance(body, bytes):
+            target.write_bytes(body)
+        else:
+            target.write_text(body, encoding="utf-8")
         written.append(target)
     for target in written:
         click.echo(f"wrote {target}")

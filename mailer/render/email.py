@@ -54,6 +54,7 @@ class Email:
     embargo_until: datetime | None
     view_url: str
     language: str = "en-GB"
+    list_name: str = ""  # the list's name in the settings, for the List-Id header
 
     @property
     def html_bytes(self) -> int:

@@ -258,4 +258,5 @@ def render_issue(issue: Issue, project: Project) -> Email:
         embargo_until=issue.embargo_until,
         view_url=view_url(issue.id, settings),
         language=settings.language,
+        list_name=settings.list_named(issue.audience.list).name,
     )

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from mailer.cli import cli
 from mailer.render.email import substitutions
-from mailer.render.mime import build_message
+from mailer.render.mime import POLICY, build_message, list_id
+from tests.plugins.content import ROOT
 from tests.plugins.sendgrid import make_email
+from tests.render.rawmail import check_raw_message, raw_headers, real_unsubscribe_url
 
 VALUES = substitutions(
     "<i>Jo</i>", "https://news.example.org/u/TOKEN1", "https://news.example.org/p/TOKEN1"
@@ -76,3 +83,64 @@ def test_non_ascii_survives() -> None:
     message = parsed(build_message(email, "jo@example.org", VALUES))
     assert message["Subject"] == "Résumé of research — June"
     assert next(message.iter_parts()).get_content().startswith("Café <i>Jo</i>")
+
+
+def test_raw_bytes_carry_list_unsubscribe_as_written_with_a_real_token() -> None:
+    url = real_unsubscribe_url()
+    values = substitutions("Jo", url, url.replace("/u/", "/p/"))
+    data = build_message(make_email(), "jo@example.org", values).as_bytes()
+    check_raw_message(data, url)
+    assert f"\nList-Unsubscribe: <{url}>\n".encode() in data
+
+
+def test_list_id_names_the_list_under_the_base_url_host() -> None:
+    message = build_message(make_email(list_name="Research news"), "jo@example.org", VALUES)
+    assert b"\nList-Id: Research news <research-news.news.example.org>\n" in message.as_bytes()
+    assert list_id(make_email()) == "research-news <research-news.news.example.org>"
+    quoted = list_id(make_email(list_name="Research, news"))
+    assert quoted == '"Research, news" <research-news.news.example.org>'
+
+
+def test_long_list_unsubscribe_with_mailto_folds_only_after_the_comma() -> None:
+    url = real_unsubscribe_url()
+    values = substitutions("Jo", url, url)
+    message = build_message(
+        make_email(), "jo@example.org", values, unsubscribe_mailto="unsubscribe@example.org"
+    )
+    data = message.as_bytes()
+    assert (
+        f"\nList-Unsubscribe: <{url}>,\n <mailto:unsubscribe@example.org?subject=unsubscribe>\n"
+    ).encode() in data
+    assert parsed(message)["List-Unsubscribe"] == (
+        f"<{url}>, <mailto:unsubscribe@example.org?subject=unsubscribe>"
+    )
+
+
+def test_smtp_bytes_use_the_same_policy() -> None:
+    """smtplib flattens with the message's own policy (CRLF, utf8 when needed)."""
+    url = real_unsubscribe_url()
+    message = build_message(make_email(), "jo@example.org", substitutions("Jo", url, url))
+    data = message.as_bytes(policy=POLICY.clone(linesep="\r\n", utf8=True))
+    check_raw_message(data, url)
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in data
+
+
+@pytest.mark.parametrize(
+    ("issue", "list_header"),
+    [
+        ("2026-12-secondary-research", "Research news <research-news.news.example.org>"),
+        ("2026-12-winter-appeal", "Appeals and fundraising <appeals.news.example.org>"),
+    ],
+)
+def test_built_eml_raw_bytes_use_a_realistic_sample_token(
+    tmp_path: Path, issue: str, list_header: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["--project", str(ROOT), "build", issue, "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / f"{issue}.eml").read_bytes()
+    unsubscribe = raw_headers(data)["List-Unsubscribe"].strip("<>")
+    assert len(unsubscribe) >= 90, unsubscribe
+    check_raw_message(data, unsubscribe)
+    assert raw_headers(data)["List-Id"] == list_header

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer.render.email import Email
+from mailer.render.email import Email, substitutions
 from mailer.transports.outbox import OutboxTransport
 from tests.plugins.sendgrid import make_email, make_outgoing
+from tests.render.rawmail import check_raw_message, real_unsubscribe_url
 
 
 def test_writes_one_eml_per_recipient(tmp_path: Path, transport_email: Email) -> None:
@@ -68,3 +69,19 @@ def test_unsafe_delivery_ids_are_refused(tmp_path: Path, transport_email: Email)
 def test_over_size_batch_is_refused(tmp_path: Path, transport_email: Email) -> None:
     with pytest.raises(ValueError, match="over the limit of 100"):
         OutboxTransport(tmp_path).send_batch(transport_email, make_outgoing(101))
+
+
+def test_raw_eml_bytes_carry_list_unsubscribe_as_written(
+    tmp_path: Path, transport_email: Email
+) -> None:
+    url = real_unsubscribe_url()
+    item = replace(
+        make_outgoing(1)[0],
+        substitutions=substitutions("Ann", url, url.replace("/u/", "/p/")),
+        unsubscribe_url=url,
+    )
+    OutboxTransport(tmp_path).send_batch(transport_email, [item])
+    data = (tmp_path / "2025-06-research-news" / "d0000000.eml").read_bytes()
+    check_raw_message(data, url)
+    assert f"\nList-Unsubscribe: <{url}>\n".encode() in data
+    assert b"\nList-Id: research-news <research-news.news.example.org>\n" in data

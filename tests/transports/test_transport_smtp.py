@@ -7,15 +7,16 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
 
 import pytest
 
-from mailer.render.email import Email
+from mailer.render.email import Email, substitutions
 from mailer.transports import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 from mailer.transports.smtp import SmtpConfig, SmtpTransport, parse_smtp_url
 from tests.plugins.sendgrid import make_outgoing
+from tests.render.rawmail import check_raw_message, real_unsubscribe_url
 
 
 @dataclass
@@ -186,3 +187,18 @@ def test_bad_smtp_urls(url: str) -> None:
 
 def test_password_not_in_repr() -> None:
     assert "s3cret" not in repr(parse_smtp_url("smtp://u:s3cret@h"))
+
+
+def test_raw_smtp_bytes_carry_list_unsubscribe_as_written(
+    smtp_server: _SmtpServer, transport_email: Email
+) -> None:
+    url = real_unsubscribe_url()
+    item = replace(
+        make_outgoing(1, first_name="Zoë")[0],
+        substitutions=substitutions("Zoë", url, url.replace("/u/", "/p/")),
+        unsubscribe_url=url,
+    )
+    transport_for(smtp_server).send_batch(transport_email, [item])
+    data = smtp_server.mailbox.messages[0][2]
+    check_raw_message(data, url)
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in data
