@@ -206,3 +206,22 @@ def test_broken_template_names_the_template_file_and_line(project_copy: Path) ->
     message = str(caught.value)
     assert "templates/email/partials/cta.mjml.j2:" in message
     assert "MJML compiler" in message
+
+
+def test_preheader_is_hidden_without_a_colour_trick_and_padded(digest: Email) -> None:
+    """Hidden by display and size (Outlook: mso-hide), never white-on-white; filler after it."""
+    tree = HTMLParser(digest.html)
+    hidden = [
+        node for node in tree.css("div") if "display:none" in (node.attributes.get("style") or "")
+    ]
+    assert len(hidden) == 1
+    style = hidden[0].attributes["style"] or ""
+    for rule in ("display:none", "max-height:0", "overflow:hidden", "mso-hide:all"):
+        assert rule in style
+    assert "color" not in style
+    text = hidden[0].text()
+    assert text.startswith(digest.preheader)
+    filler = text[len(digest.preheader) :]
+    assert len(filler) >= 150
+    assert set(filler) == {"\u034f", "\u200c", "\u00a0"}
+    assert digest.html.index("Three projects") < digest.html.index("View this email")
