@@ -139,3 +139,15 @@ def _wrap(text: str, width: int, initial: str, subsequent: str) -> str:
 def wrap_text(text: str, width: int = 72, indent: str = "") -> str:
     """Wrap plain text (never breaking words or URLs)."""
     return _wrap(" ".join(text.split()), width, indent, indent)
+
+
+def link_line(label: str, url: str, width: int = 72) -> str:
+    """``label: url`` on one line when it fits, else the label wrapped and the URL on its own.
+
+    A substitution tag (``%%unsubscribe_url%%``) always goes on its own line: the URL that
+    replaces it per recipient is longer than the tag.
+    """
+    line = f"{label}: {url}"
+    if len(line) <= width and "%%" not in url:
+        return line
+    return f"{wrap_text(label + ':', width)}\n{url}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,13 @@ from mailer.render.email import (
     Email,
     break_tags,
 )
-from mailer.render.markdown import add_utm, markdown_to_html, markdown_to_text, wrap_text
+from mailer.render.markdown import (
+    add_utm,
+    link_line,
+    markdown_to_html,
+    markdown_to_text,
+    wrap_text,
+)
 from mailer.render.mjml import compile_mjml
 from mailer.settings import Project, Settings
 
@@ -43,6 +50,8 @@ KIND_LABELS = {
     "news": "News",
 }
 CONTENT_WIDTH = 552  # 600 px body minus 24 px padding either side
+UTM_CONTENT_LENGTH = 40
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 _HTML_OPTIONS: dict[str, Any] = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
@@ -87,6 +96,8 @@ def _environments(templates: Path, root: Path) -> tuple[jinja2.Environment, jinj
         )
         for options in (_HTML_OPTIONS, _TEXT_OPTIONS)
     )
+    text_env.filters["wrap"] = wrap_text
+    text_env.globals["link_line"] = link_line
     return html_env, text_env
 
 
@@ -122,9 +133,18 @@ def _utm(issue: Issue, settings: Settings) -> dict[str, str]:
     }
 
 
+def utm_content(story: Story) -> str:
+    """The story's ``utm_content``: its slug, shortened at a word boundary (no cut-off hyphen)."""
+    slug = _NOT_SLUG.sub("-", story.title.lower()).strip("-")
+    if len(slug) > UTM_CONTENT_LENGTH:
+        head = slug[: UTM_CONTENT_LENGTH + 1].rpartition("-")[0]
+        slug = head or slug[:UTM_CONTENT_LENGTH]
+    return slug.strip("-") or story_slug(story)
+
+
 def _story_view(story: Story, settings: Settings, links: _Links) -> dict[str, Any]:
     colours = settings.brand.colours
-    slug = story_slug(story)
+    slug = utm_content(story)
     utm = dict(links.utm, utm_content=slug) if links.utm else {}
     link_style = f"color:{colours.accent};"
     researcher = None
@@ -159,7 +179,7 @@ def _story_view(story: Story, settings: Settings, links: _Links) -> dict[str, An
     return {
         "kind_label": KIND_LABELS[story.kind],
         "title": break_tags(story.title),
-        "title_wrapped": break_tags(story.title),
+        "heading_text": wrap_text(f"{KIND_LABELS[story.kind].upper()}: {break_tags(story.title)}"),
         "researcher": researcher,
         "summary_html": Markup(markdown_to_html(story.summary, link_style=link_style, utm=utm)),
         "summary_text": markdown_to_text(story.summary, utm=utm),
