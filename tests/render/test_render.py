@@ -147,7 +147,7 @@ def test_text_part_has_every_story_quote_and_link(digest: Email, project: Projec
             assert story.link.url in digest.text
         if story.doi:
             assert f"https://doi.org/{story.doi}" in digest.text
-    assert "Give to breast cancer research: https://www.example.org/donate?" in digest.text
+    assert "Give to breast cancer research:\nhttps://www.example.org/donate?" in digest.text
     assert project.settings.organisation.postal_address in digest.text
     assert max(len(line) for line in digest.text.splitlines() if "://" not in line) <= 90
 
