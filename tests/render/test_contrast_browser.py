@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, Route
 
 from mailer.content.issue import load_issue
 from mailer.render.view import render_issue
-from mailer.settings import Project
+from mailer.settings import Project, load_project
 from tests.plugins.content import SAMPLES
 
 pytestmark = pytest.mark.browser
@@ -86,3 +86,24 @@ def test_header_and_footer_go_dark_with_the_cards(
         context.close()
     assert len(colours) == 2
     assert colours == ["rgb(18, 18, 18)", "rgb(18, 18, 18)"]
+
+
+def test_another_brand_gets_its_own_dark_counterparts(browser: Browser, project_copy: Path) -> None:
+    """Dark-mode colours are derived from whatever brand colours newsletter.yaml holds."""
+    settings = project_copy / "newsletter.yaml"
+    text = settings.read_text(encoding="utf-8")
+    for old, new in (("#6b1f73", "#14213d"), ("#c2185b", "#7a0019"), ("#555555", "#595959")):
+        assert f'"{old}"' in text
+        text = text.replace(f'"{old}"', f'"{new}"')
+    settings.write_text(text, encoding="utf-8")
+    project = load_project(project_copy)
+    html = render_issue(load_issue(SAMPLES[0], project), project).html
+    context = browser.new_context(viewport={"width": 375, "height": 900}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.route("**/*", _offline)
+        page.set_content(html, wait_until="domcontentloaded")
+        result = page.evaluate(CHECK)
+    finally:
+        context.close()
+    assert not result["failures"], "\n".join(result["failures"])
