@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mailer.content.issue import load_issue
-from mailer.content.lint import AA_CONTRAST, contrast_ratio
+from mailer.content.lint import AA_CONTRAST, contrast_ratio, lint_brand
 from mailer.render.palette import (
     DARK_BACKGROUND,
     DARK_CARD,
@@ -13,7 +15,7 @@ from mailer.render.palette import (
     lighten_to_contrast,
 )
 from mailer.render.view import render_issue
-from mailer.settings import Colours, Project
+from mailer.settings import Colours, Project, load_project
 from tests.plugins.content import SAMPLES
 
 
@@ -53,3 +55,17 @@ def test_the_rendered_email_uses_the_derived_colours_in_dark_mode(project: Proje
     dark_css = html[html.index("prefers-color-scheme: dark") :]
     for colour in _texts(project.settings.brand.colours).values():
         assert colour in dark_css
+
+
+def test_the_brand_lint_covers_small_print_on_the_cards(project_copy: Path) -> None:
+    """The researcher line, DOI and quote role are ``muted`` on ``card``: linted in light mode."""
+    settings = project_copy / "newsletter.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace('background: "#f4f1f6"', 'background: "#ffffff"')
+    text = text.replace('card: "#ffffff"', 'card: "#e0e0e0"')
+    text = text.replace('muted: "#555555"', 'muted: "#767676"')
+    settings.write_text(text, encoding="utf-8")
+    warnings = [str(p) for p in lint_brand(load_project(project_copy))]
+    assert any(
+        "brand.colours.muted: small print on the story cards: contrast 3.4:1" in w for w in warnings
+    ), warnings
