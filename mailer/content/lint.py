@@ -173,6 +173,7 @@ def _labels(issue: Issue) -> Iterator[tuple[Loc, str]]:
 _PAIRS = (
     ("text", "card", "body text on the story cards"),
     ("muted", "background", "footer text on the page background"),
+    ("muted", "card", "small print on the story cards"),
     ("primary", "card", "story titles on the cards"),
     ("accent", "card", "links and labels on the cards"),
     ("button_text", "accent", "button text on the button"),

@@ -39,6 +39,7 @@ from mailer.render.markdown import (
     wrap_text,
 )
 from mailer.render.mjml import compile_mjml
+from mailer.render.palette import dark_palette
 from mailer.settings import Project, Settings
 
 KIND_LABELS = {
@@ -215,6 +216,7 @@ def build_context(issue: Issue, project: Project) -> dict[str, Any]:
         "preheader": break_tags(issue.preheader or ""),
         "brand": settings.brand,
         "colours": colours,
+        "dark": dark_palette(colours),
         "org": settings.organisation,
         "website_url": links.content(settings.organisation.website, "logo"),
         "list_name": settings.list_named(issue.audience.list).name,
