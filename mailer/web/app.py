@@ -80,8 +80,12 @@ def create_app(
     limits: WebLimits = WebLimits(),
     recorder: EventRecorder | None = None,
     environ: Mapping[str, str] | None = None,
+    dev_key: bool = False,
 ) -> Starlette:
     """The Starlette app for ``project``.
+
+    ``dev_key``: without ``NEWSLETTER_SECRET_KEY``, sign and check links with the fixed
+    development-only key (the one ``newsletter quickstart`` signs with); never in production.
 
     ``recorder`` receives the verified events of each webhook request (until one is given the
     webhook answers 503, so SendGrid keeps them and retries). The staff preview is mounted
@@ -106,7 +110,13 @@ def create_app(
         ),
     ]
     supporter_pages, supporters = supporter_routes(
-        project, pages, engine_url=engine_url, environ=env, clock=clock, limits=limits.signup
+        project,
+        pages,
+        engine_url=engine_url,
+        environ=env,
+        clock=clock,
+        limits=limits.signup,
+        dev_key=dev_key,
     )
     routes.extend(supporter_pages)
     if config.preview_password:
