@@ -81,6 +81,7 @@ def open_engine(root: Path) -> Iterator[Engine]:
 
 UPGRADE_HINT = "run `newsletter db upgrade`"
 URL_HINT = "check NEWSLETTER_DATABASE_URL and that the database server is running"
+SQLITE_HINT = "check NEWSLETTER_DATABASE_URL, or move the file aside to start afresh"
 
 
 def schema_problem(engine: Engine) -> str | None:
@@ -138,7 +139,8 @@ def database_problem(exc: BaseException) -> str | None:
     detail = (str(orig) if orig is not None else str(exc)).strip().splitlines()
     reason = detail[0].rstrip(".") if detail else type(exc).__name__
     if isinstance(exc, sa_exc.DBAPIError) and exc.statement is None:
-        return f"cannot open the database: {reason}: {URL_HINT}"
+        embedded = type(orig).__module__.startswith("sqlite3")
+        return f"cannot open the database: {reason}: {SQLITE_HINT if embedded else URL_HINT}"
     if isinstance(exc, sa_exc.ProgrammingError | sa_exc.OperationalError) and (
         "no such table" in reason or "does not exist" in reason or "no such column" in reason
     ):
