@@ -68,6 +68,11 @@ class Organisation(_Strict):
     charity_number: str = Field(min_length=1, description="Registered charity number(s).")
     postal_address: str = Field(min_length=1, description="One line, shown in every footer.")
     website: str = Field(pattern=r"^https://")
+    privacy_url: str = Field(
+        pattern=r"^https://",
+        description="The privacy notice: linked from the signup form, every email's footer "
+        "and the confirmation email.",
+    )
 
 
 class Sender(_Strict):

@@ -36,6 +36,18 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self._load(name) is not None)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database error that got this far is one line, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from mailer.cli.common import database_problem, fail
+
+            message = database_problem(exc)
+            if message is None:
+                raise
+            fail(message)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
 

@@ -48,23 +48,41 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json([_summary(c, counts) for c, counts in rows])
         return
-    print_table(
-        "Campaigns",
-        ("id", "issue", "status", "recipients", "accepted", "unknown", "suppressed", "failed"),
-        [
-            (
-                c.id,
-                c.issue_id,
-                c.status,
-                c.recipients,
-                n["accepted"],
-                n["unknown"],
-                n["suppressed"],
-                n["failed"],
-            )
-            for c, n in rows
-        ],
-    )
+    _print_campaigns(rows)
+
+
+LIST_COLUMNS = ("accepted", "unknown", "suppressed", "failed")
+
+
+def _print_campaigns(rows: list[tuple[Any, dict[str, int]]]) -> None:
+    """A table when it fits the terminal; otherwise one block per campaign.
+
+    Issue ids are often long and alike (``2026-12-…-north``, ``2026-12-…-south``): a table
+    squeezed into 80 columns would cut them to the same ``2026-12…``, so a narrow terminal
+    gets the id whole on its own line and the counts on the next.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="Campaigns", title_justify="left")
+    for column in ("id", "issue", "status", "recipients", *LIST_COLUMNS):
+        table.add_column(column, no_wrap=True)
+    for c, n in rows:
+        table.add_row(
+            *(str(v) for v in (c.id, c.issue_id, c.status, c.recipients)),
+            *(str(n[k]) for k in LIST_COLUMNS),
+        )
+    natural = console.measure(table, options=console.options.update(max_width=10_000))
+    if natural.maximum <= console.width:
+        console.print(table)
+        return
+    click.echo("Campaigns")
+    for c, n in rows:
+        counts = ", ".join(f"{n[k]} {k}" for k in LIST_COLUMNS)
+        click.echo(
+            f"\n{c.id:>4}  {c.issue_id}\n      {c.status} · {c.recipients} recipients: {counts}"
+        )
 
 
 def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:

@@ -54,7 +54,13 @@ def user_errors() -> Iterator[None]:
 
 @contextlib.contextmanager
 def open_engine(root: Path) -> Iterator[Engine]:
-    """A database engine for the project (SQLite is created and migrated on first use)."""
+    """A database engine for the project, at the schema this version needs.
+
+    SQLite is created and migrated on first use. A database that cannot be reached, was never
+    migrated or is at another revision stops the command with one line saying what to do.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from subscribers.db import database_url, get_engine
     from subscribers.errors import SubscriberError
 
@@ -62,10 +68,86 @@ def open_engine(root: Path) -> Iterator[Engine]:
         engine = get_engine(database_url(root))
     except SubscriberError as exc:
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(database_problem(exc) or str(exc))
     try:
+        problem = schema_problem(engine)
+        if problem:
+            fail(problem)
         yield engine
     finally:
         engine.dispose()
+
+
+UPGRADE_HINT = "run `newsletter db upgrade`"
+URL_HINT = "check NEWSLETTER_DATABASE_URL and that the database server is running"
+SQLITE_HINT = "check NEWSLETTER_DATABASE_URL, or move the file aside to start afresh"
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database cannot be used by this version (None when it is at the head revision)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from subscribers.db import current_revision, head_revision
+
+    try:
+        now = current_revision(engine)
+    except SQLAlchemyError as exc:
+        return database_problem(exc) or str(exc)
+    head = head_revision()
+    if now is None:
+        return f"the database has no tables yet: {UPGRADE_HINT}"
+    if now == head:
+        return None
+    if not _known_revision(now):
+        return (
+            f"the database is at revision {now}, which this version does not know "
+            f"(it needs {head}): install the newer version that migrated it"
+        )
+    return f"the database is at revision {now}; this version needs {head}: {UPGRADE_HINT}"
+
+
+def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    from subscribers.db import MIGRATIONS
+
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """One line with a hint for a database error that reached the CLI; None for other errors.
+
+    The one place that maps SQLAlchemy's errors (and the store's ``DatabaseError``) to what an
+    operator reads: never an SQL statement, never a traceback.
+    """
+    if "sqlalchemy.exc" not in sys.modules:
+        return None  # nothing has touched a database, so this is not a database error
+    from sqlalchemy import exc as sa_exc
+
+    from subscribers.errors import DatabaseError
+
+    if isinstance(exc, DatabaseError):
+        return str(exc)
+    if not isinstance(exc, sa_exc.SQLAlchemyError):
+        return None
+    orig = getattr(exc, "orig", None)
+    detail = (str(orig) if orig is not None else str(exc)).strip().splitlines()
+    reason = detail[0].rstrip(".") if detail else type(exc).__name__
+    if isinstance(exc, sa_exc.DBAPIError) and exc.statement is None:
+        embedded = type(orig).__module__.startswith("sqlite3")
+        return f"cannot open the database: {reason}: {SQLITE_HINT if embedded else URL_HINT}"
+    if isinstance(exc, sa_exc.ProgrammingError | sa_exc.OperationalError) and (
+        "no such table" in reason or "does not exist" in reason or "no such column" in reason
+    ):
+        return f"the database schema is not what this version expects ({reason}): {UPGRADE_HINT}"
+    if isinstance(exc, sa_exc.OperationalError):
+        return f"the database failed: {reason}: {URL_HINT}"
+    return f"the database failed: {reason} (`newsletter db current` shows its revision)"
 
 
 def find_campaign(engine: Engine, ref: str) -> Campaign | None:

@@ -10,6 +10,7 @@ Routes so far::
     GET  /                   home page
     GET  /healthz            {"status": "ok"}
     GET  /assets/site.css    the brand stylesheet
+    GET  /favicon.svg        the brand icon (/favicon.ico redirects to it)
     GET  /media/{path}       images under newsletters/images/
     POST /webhooks/sendgrid  the signed Event Webhook
     GET/POST /subscribe, GET /confirm/{token}, GET/POST /link      signup (mailer.web.signup)
@@ -41,7 +42,7 @@ from mailer.events.webhook import DEFAULT_WINDOW, load_public_key
 from mailer.settings import Project
 from mailer.web.errorpages import ErrorPages
 from mailer.web.media import media_endpoint
-from mailer.web.pages import Pages, home_endpoint, stylesheet_endpoint
+from mailer.web.pages import Pages, favicon_endpoint, home_endpoint, stylesheet_endpoint
 from mailer.web.preview import preview_routes, require_password
 from mailer.web.routes import supporter_routes
 from mailer.web.security import (
@@ -80,8 +81,12 @@ def create_app(
     limits: WebLimits = WebLimits(),
     recorder: EventRecorder | None = None,
     environ: Mapping[str, str] | None = None,
+    dev_key: bool = False,
 ) -> Starlette:
     """The Starlette app for ``project``.
+
+    ``dev_key``: without ``NEWSLETTER_SECRET_KEY``, sign and check links with the fixed
+    development-only key (the one ``newsletter quickstart`` signs with); never in production.
 
     ``recorder`` receives the verified events of each webhook request (until one is given the
     webhook answers 503, so SendGrid keeps them and retries). The staff preview is mounted
@@ -106,7 +111,13 @@ def create_app(
         ),
     ]
     supporter_pages, supporters = supporter_routes(
-        project, pages, engine_url=engine_url, environ=env, clock=clock, limits=limits.signup
+        project,
+        pages,
+        engine_url=engine_url,
+        environ=env,
+        clock=clock,
+        limits=limits.signup,
+        dev_key=dev_key,
     )
     routes.extend(supporter_pages)
     if config.preview_password:
@@ -144,6 +155,10 @@ def create_preview_app(project: Project, *, limits: WebLimits = WebLimits()) -> 
     return _assemble(project, pages, routes, limits)
 
 
+async def _to_favicon(request: Request) -> Response:
+    return RedirectResponse("/favicon.svg", status_code=301)
+
+
 async def _redirect_to_preview(request: Request) -> Response:
     return RedirectResponse("/preview/", status_code=303)
 
@@ -152,6 +167,8 @@ def _common_routes(project: Project, pages: Pages) -> list[Route]:
     return [
         Route("/healthz", healthz, methods=["GET", "HEAD"], name="healthz"),
         Route("/assets/site.css", stylesheet_endpoint(pages), methods=["GET", "HEAD"], name="css"),
+        Route("/favicon.svg", favicon_endpoint(pages), methods=["GET", "HEAD"], name="favicon"),
+        Route("/favicon.ico", _to_favicon, methods=["GET", "HEAD"], name="favicon_ico"),
         Route(
             "/media/{path:path}",
             media_endpoint(project.images),

@@ -1,11 +1,11 @@
 """The web archive: ``/archive``, ``/archive/{issue}`` and the Atom feed ``/feed.xml``.
 
 Only campaigns the ledger holds as ``sent`` appear. ``/archive/{issue}`` is the
-view-in-browser link: the campaign's frozen HTML with the substitution tags filled with
-neutral values (first name "friend"; unsubscribe and preferences links go to ``/link``, where
-anyone can ask for their own link by email), so it carries no personal data. That HTML is the
-email's own document with its inline styles, so it gets its own content security policy:
-inline styles and https images allowed, no scripts, forms or framing.
+view-in-browser link: the campaign's frozen email made into a public page by
+:mod:`mailer.web.webversion` (no "view in browser" link, no greeting, signup links instead of
+unsubscribe; no per-recipient tag), so it carries no personal data. That HTML is the email's
+own document with its inline styles, so it gets its own content security policy: inline
+styles and https images allowed, no scripts, forms or framing.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from mailer.render.email import personalise, substitutions
+from mailer.render.mjml import compile_mjml
 from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
 from mailer.send.states import CampaignState
 from mailer.web.supporters import Supporters
-
-NEUTRAL_LINK = "/link"
+from mailer.web.webversion import web_mjml
 
 ARCHIVE_CSP = "; ".join(
     (
@@ -48,10 +47,12 @@ def _when(campaign: Campaign) -> datetime:
     return campaign.finished_at or campaign.created_at
 
 
-def web_version(campaign: Campaign) -> str:
-    """The frozen HTML with neutral values in place of every per-recipient tag."""
-    values = substitutions(None, NEUTRAL_LINK, NEUTRAL_LINK)
-    return personalise(campaign.email.html, values)
+def web_version(supporters: Supporters, campaign: Campaign) -> str:
+    """The campaign's email as a public page, compiled like the email itself."""
+    project = supporters.project
+    font = project.settings.brand.web_font
+    fonts = {"Brand": font} if font else {}
+    return compile_mjml(web_mjml(campaign.email), templates=project.templates, fonts=fonts)
 
 
 def atom_feed(supporters: Supporters, campaigns: list[Campaign]) -> bytes:
@@ -84,6 +85,13 @@ def atom_feed(supporters: Supporters, campaigns: list[Campaign]) -> bytes:
 
 
 def archive_routes(supporters: Supporters) -> list[Route]:
+    pages: dict[int, str] = {}  # campaign id -> web version (a sent campaign never changes)
+
+    def page_of(campaign: Campaign) -> str:
+        if campaign.id not in pages:
+            pages[campaign.id] = web_version(supporters, campaign)
+        return pages[campaign.id]
+
     async def archive_index(request: Request) -> Response:
         campaigns = await run_in_threadpool(sent_campaigns, supporters)
         issues = [
@@ -100,7 +108,7 @@ def archive_routes(supporters: Supporters) -> list[Route]:
         if campaign is None or campaign.status != CampaignState.SENT:
             raise HTTPException(404)
         return HTMLResponse(
-            web_version(campaign),
+            await run_in_threadpool(page_of, campaign),
             headers={
                 "Content-Security-Policy": ARCHIVE_CSP,
                 "Cache-Control": "public, max-age=300",

@@ -2,7 +2,8 @@
 
 Every page extends ``base.html.j2`` (skip link, header, main, footer with the charity's details)
 and is styled by ``/assets/site.css``, rendered from ``site.css.j2`` with the brand colours, so
-the CSP needs no inline styles or scripts. Pages work without JavaScript.
+the CSP needs no inline styles or scripts; ``/favicon.svg`` is rendered from ``favicon.svg.j2``
+the same way. Pages work without JavaScript.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Pages:
     def stylesheet(self) -> str:
         return self.render_text("site.css.j2")
 
+    def favicon(self) -> str:
+        return self.render_text("favicon.svg.j2").strip() + "\n"
+
 
 def plain_error_page(status_code: int, title: str, message: str, organisation: str) -> str:
     """The last-resort page when the templates themselves cannot be rendered."""
@@ -79,18 +83,25 @@ def plain_error_page(status_code: int, title: str, message: str, organisation: s
 
 def stylesheet_endpoint(pages: Pages) -> Endpoint:
     """``GET /assets/site.css``: rendered on first request, then served from memory."""
+    return _asset_endpoint(pages.stylesheet, "text/css; charset=utf-8")
+
+
+def favicon_endpoint(pages: Pages) -> Endpoint:
+    """``GET /favicon.svg``: the brand's icon (``favicon.svg.j2``), same origin for the CSP."""
+    return _asset_endpoint(pages.favicon, "image/svg+xml")
+
+
+def _asset_endpoint(render: Callable[[], str], media_type: str) -> Endpoint:
     cache: list[str] = []
 
-    async def stylesheet(request: Request) -> Response:
+    async def asset(request: Request) -> Response:
         if not cache:
-            cache.append(pages.stylesheet())
+            cache.append(render())
         return Response(
-            cache[0],
-            media_type="text/css; charset=utf-8",
-            headers={"Cache-Control": "public, max-age=3600"},
+            cache[0], media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
         )
 
-    return stylesheet
+    return asset
 
 
 def home_endpoint(pages: Pages) -> Endpoint:

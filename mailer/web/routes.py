@@ -31,10 +31,17 @@ def supporter_routes(
     environ: Mapping[str, str],
     clock: Clock,
     limits: SignupLimits = SignupLimits(),
+    dev_key: bool = False,
 ) -> tuple[list[Route], Supporters]:
     """The routes of the supporter pages and archive, and the services they share."""
     supporters = Supporters(
-        project, pages, engine_url=engine_url, environ=environ, clock=clock, limits=limits
+        project,
+        pages,
+        engine_url=engine_url,
+        environ=environ,
+        clock=clock,
+        limits=limits,
+        dev_key=dev_key,
     )
     routes = [
         *signup_routes(supporters),

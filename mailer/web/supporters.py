@@ -6,6 +6,8 @@ handed to the endpoint factories of :mod:`mailer.web.signup`, :mod:`mailer.web.u
 the other way round). The database engine and the keys
 are made on first use, so the app starts (and its other pages work) without a database or
 ``NEWSLETTER_SECRET_KEY``; a supporter page then answers 503 (see ``errorpages``).
+``newsletter serve`` checks the keys before it starts, and ``dev_key`` (``--dev-key``) uses
+the same development-only key as ``newsletter quickstart`` when no key is set.
 
 The audit log names the web request: ``web:<action> ip=<client address>`` (see
 :mod:`mailer.web.forms`).
@@ -63,8 +65,10 @@ class Supporters:
         clock: Clock,
         limits: SignupLimits = SignupLimits(),
         transport_factory: Callable[[], Transport] | None = None,
+        dev_key: bool = False,
     ) -> None:
         self.project = project
+        self.dev_key = dev_key
         self.settings = project.settings
         self.pages = pages
         self.clock = clock
@@ -94,7 +98,8 @@ class Supporters:
 
     def _secret_keys(self) -> tuple[bytes, ...]:
         if self._keys is None:
-            self._keys = keys_from_env(self.environ)  # MissingSecretKey → 503
+            # MissingSecretKey → 503; ``newsletter serve`` refuses to start without a key instead
+            self._keys = keys_from_env(self.environ, allow_dev=self.dev_key)
         return self._keys
 
     @property

@@ -6,7 +6,9 @@ url-encoded or multipart body, without cookies or a CSRF token, and expect a 2xx
 the one supporter form exempt from CSRF (the signed token names the person and the list, and
 is the credential). The body is otherwise ignored, except ``scope=all`` from our own page,
 which leaves every list. Unsubscribing twice, or for a subscriber since forgotten, answers the
-same 200 page. A tampered or malformed token gets the friendly 400 page and changes nothing.
+same 200 page, which names the lists the person is still on and offers to leave them too (a
+form posting ``scope=all`` back here). A tampered or malformed token gets the friendly 400 page
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.routing import Route
 from mailer.render.mime import ONE_CLICK
 from mailer.web.forms import text_field, who
 from mailer.web.supporters import Supporters
-from subscribers.store import unsubscribe
+from subscribers.store import Subscriber, unsubscribe
 
 ONE_CLICK_FIELD, _, ONE_CLICK_VALUE = ONE_CLICK.partition("=")
 
@@ -41,10 +43,10 @@ def unsubscribe_routes(supporters: Supporters) -> list[Route]:
             one_click = text_field(data, ONE_CLICK_FIELD) == ONE_CLICK_VALUE
         action = "one-click-unsubscribe" if one_click else "unsubscribe"
 
-        def apply() -> str | None:
+        def apply() -> tuple[str | None, list[str]]:
             found = supporters.subscriber_for(claims)
             if found is None:
-                return None  # forgotten or purged: nothing left to unsubscribe
+                return None, []  # forgotten or purged: nothing left to unsubscribe
             unsubscribe(
                 supporters.engine,
                 found,
@@ -52,10 +54,16 @@ def unsubscribe_routes(supporters: Supporters) -> list[Route]:
                 who=who(action, request),
                 now=supporters.clock(),
             )
-            return supporters.token_path("preferences", found.public_id)
+            return supporters.token_path("preferences", found.public_id), still_on(found)
 
-        preferences_path = await run_in_threadpool(apply)
-        context.update(leave_all=leave_all, preferences_path=preferences_path)
+        def still_on(found: Subscriber) -> list[str]:
+            """The names of the lists the person still gets, in newsletter.yaml's order."""
+            now = supporters.subscriber_for(claims) or found
+            active = {lid for lid, status in now.lists.items() if status == "active"}
+            return [item.name for item in supporters.settings.lists if item.id in active]
+
+        preferences_path, remaining = await run_in_threadpool(apply)
+        context.update(leave_all=leave_all, preferences_path=preferences_path, still_on=remaining)
         return supporters.page(request, "unsubscribed.html.j2", context)
 
     return [

@@ -17,7 +17,7 @@ from mailer.send.deliveries import delivery_counts
 from mailer.send.links import RecipientLinks
 from mailer.send.sender import send_campaign
 from tests.fakesendgrid import FakeSendGrid
-from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
+from tests.plugins.sendgrid import TEST_API_KEY, make_email, sendgrid_transport_for
 from tests.plugins.sending import (
     START,
     FakeClock,
@@ -176,3 +176,29 @@ def test_a_pause_stops_a_running_send_after_the_batch_in_flight(
     assert delivery_counts(engine, campaign.id)["accepted"] == 30
     assert len(set(server.accepted_delivery_ids())) == len(server.accepted_delivery_ids()) == 30
     transport.close()
+
+
+LONG_IDS = (
+    "2026-12-secondary-breast-cancer-research-winter-appeal-north",
+    "2026-12-secondary-breast-cancer-research-winter-appeal-south",
+    "2026-12-secondary-breast-cancer-research-winter-appeal-wales",
+)
+
+
+def test_list_stays_readable_in_80_columns(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Long issue ids that differ only at the end are never cut: each row names its issue."""
+    for issue_id in LONG_IDS:
+        open_test_campaign(engine, make_email(issue_id=issue_id))
+    result = CliRunner().invoke(
+        cli,
+        ["--project", str(tmp_path), "campaigns", "list"],
+        env={"NEWSLETTER_DATABASE_URL": db_url, "COLUMNS": "80", "NO_COLOR": "1"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.stdout
+    for issue_id in LONG_IDS:
+        assert sum(issue_id in line for line in lines) == 1, result.stdout
+    assert "…" not in result.stdout
+    counts = "sending · 0 recipients: 0 accepted, 0 unknown, 0 suppressed, 0 failed"
+    assert result.stdout.count(counts) == len(LONG_IDS), result.stdout

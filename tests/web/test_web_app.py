@@ -73,6 +73,25 @@ def test_security_headers_on_every_answer(client: httpx.Client, path: str) -> No
     assert headers["strict-transport-security"] == "max-age=31536000"
 
 
+def test_favicon_is_the_brand_icon_on_every_page(client: httpx.Client) -> None:
+    import xml.etree.ElementTree as ET
+
+    icon = HTMLParser(client.get("/").text).css_first("link[rel=icon]")
+    assert icon.attributes == {"rel": "icon", "href": "/favicon.svg", "type": "image/svg+xml"}
+    response = client.get("/favicon.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    svg = ET.fromstring(response.text)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    fills = {node.get("fill") for node in svg.iter() if node.get("fill")}
+    assert fills == {"#6b1f73", "#ffffff"}  # the brand's primary and button-text colours
+    assert client.get("/favicon.ico", follow_redirects=False).headers["location"] == (
+        "/favicon.svg"
+    )
+    # same origin, so the pages' policy (img-src 'self') allows it
+    assert "img-src 'self'" in client.get("/").headers["content-security-policy"]
+
+
 def test_preview_frames_may_be_framed_by_our_own_pages(client: httpx.Client) -> None:
     headers = client.get("/preview/frame/anything").headers
     assert "frame-ancestors 'self'" in headers["content-security-policy"]

@@ -76,10 +76,33 @@ def test_web_version_fills_placeholders_with_neutral_values(archive: Site) -> No
     page = HTMLParser(response.text)
     assert response.status_code == 200
     assert "%%" not in response.text
-    assert "friend" in response.text
     hrefs = {a.attributes.get("href") for a in page.css("a")}
     assert "/link" in hrefs
     assert not any(h and ("/u/" in h or "/p/" in h) for h in hrefs)
+
+
+@pytest.mark.parametrize("issue", ["2026-12-secondary-research", "2026-12-winter-appeal"])
+def test_web_version_is_a_page_for_anyone(
+    archive: Site, issues: dict[str, Email], issue: str
+) -> None:
+    """No "view in browser" (this is the browser), no greeting, a way to sign up."""
+    response = archive.http.get(f"/archive/{issue}")
+    page = HTMLParser(response.text)
+    assert response.status_code == 200
+    text = page.body.text(separator=" ") if page.body else ""
+    assert "in your browser" not in text
+    assert "Dear " not in text
+    assert "friend" not in text
+    assert "%%" not in response.text
+    links = {a.text(strip=True): a.attributes.get("href") for a in page.css("a")}
+    assert links["Get research news by email: sign up"] == "/subscribe"
+    assert links["Sign up"] == "/subscribe"
+    assert "Unsubscribe" not in links
+    assert f"/archive/{issue}" not in "".join(str(h) for h in links.values())
+    # everything else is as sent: every other link of the email is on the page
+    sent = {a.attributes.get("href") for a in HTMLParser(issues[issue].html).css("a")}
+    personal = {issues[issue].view_url, "%%unsubscribe_url%%", "%%preferences_url%%"}
+    assert sent - personal <= set(links.values())
 
 
 def test_web_version_carries_no_personal_data(archive: Site) -> None:

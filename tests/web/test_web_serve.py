@@ -18,7 +18,9 @@ from tests.serving import NEWSLETTER, free_port, running_serve
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != PUBLIC_KEY_ENV}
-    env.update(extra, NO_COLOR="1", COLUMNS="100")
+    # serve refuses to start without a key (or --dev-key)
+    env.update({"NEWSLETTER_SECRET_KEY": "serve-test-secret-key-0123456789"}, **extra)
+    env.update(NO_COLOR="1", COLUMNS="100")
     return env
 
 

@@ -332,3 +332,19 @@ def test_without_a_secret_key_the_pages_say_not_ready(make_site: Callable[..., S
     response = site.http.get("/subscribe")
     assert response.status_code == 503
     assert HTMLParser(response.text).css_first("h1").text() == "Not ready"
+
+
+def test_links_in_the_confirmation_and_welcome_emails_wear_the_brand_colour(site: Site) -> None:
+    site.post_form("/subscribe", VALID)
+    site.http.get(_confirm_path(site))
+    primary = site.app.state.project.settings.brand.colours.primary
+    for kind in ("confirm", "welcome"):
+        [message] = site.messages(kind)
+        part = message.get_body(("html",))
+        assert part is not None
+        links = HTMLParser(part.get_content()).css("a")
+        assert links, kind
+        for link in links:
+            style = (link.attributes.get("style") or "").replace(" ", "").lower()
+            colour = "background:" if "background:" in style else "color:"
+            assert f"{colour}{primary.lower()}" in style, (kind, link.html)

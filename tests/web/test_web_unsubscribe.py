@@ -63,6 +63,23 @@ def test_button_unsubscribes_from_the_list_of_the_email_only(site: Site) -> None
     assert _lists(site) == {"research-news": "unsubscribed", "appeals": "active"}
 
 
+def test_unsubscribed_page_names_the_lists_still_on_and_offers_to_leave_them(site: Site) -> None:
+    path = _path(site, _reader(site))
+    page = HTMLParser(site.http.post(path).text)
+    [form] = page.css("form.still-on")
+    assert "You are still on this list: Appeals and fundraising." in form.text()
+    assert form.attributes["method"] == "post"
+    assert form.attributes["action"] == path
+    hidden = form.css_first("input[name=scope]")
+    assert hidden.attributes["value"] == "all"
+    assert form.css_first("button").text() == "Unsubscribe from that too"
+    # the offer works: the same signed link, with scope=all, leaves the rest
+    response = site.http.post(path, data={"scope": "all"})
+    assert "We will not send you any more emails." in response.text
+    assert _lists(site) == {"research-news": "unsubscribed", "appeals": "unsubscribed"}
+    assert HTMLParser(response.text).css("form.still-on") == []
+
+
 def test_leaving_every_list(site: Site) -> None:
     response = site.http.post(_path(site, _reader(site)), data={"scope": "all"})
     assert response.status_code == 200
