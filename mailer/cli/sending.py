@@ -240,8 +240,8 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
-    count = count_audience(engine, email.list_id, email.interests or None)
     if not one.yes:
+        count = count_audience(engine, email.list_id, email.interests or None)
         if not sys.stdin.isatty():
             fail("not asking for confirmation without a terminal: add --yes")
         click.confirm(
