@@ -22,6 +22,8 @@ marks it ``unknown`` (its process is gone), never resent blindly.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -37,6 +39,7 @@ from mailer.transports.errors import AuthFailed
 from subscribers.db import is_sqlite
 
 TURN_WAIT = 10.0  # seconds: as long as SQLite's busy timeout
+_INHERITED: list[object] = []  # in a worker process: the parent's connection pools
 
 
 class WorkerFailed(MailerError):
@@ -95,10 +98,14 @@ def start_workers(shared: Shared, count: int, run: Callable[[Shared], None]) -> 
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which ends with os._exit
-            os.close(read_fd)
-            for fd in (fd for _, fd in forked):
-                os.close(fd)
-            os._exit(child_main(shared, run, lambda line: os.write(write_fd, line)))
+            code = 1
+            try:
+                os.close(read_fd)
+                for fd in (fd for _, fd in forked):
+                    os.close(fd)
+                code = child_main(shared, run, functools.partial(os.write, write_fd))
+            finally:
+                os._exit(code)  # never back into the parent's code, nor its atexit handlers
         os.close(write_fd)
         forked.append((pid, read_fd))
     workers = []
@@ -114,14 +121,25 @@ def start_workers(shared: Shared, count: int, run: Callable[[Shared], None]) -> 
 def child_main(shared: Shared, run: Callable[[Shared], None], say: Callable[[bytes], Any]) -> int:
     """A worker process's life: fresh connections and counters, the loop, the last word."""
     code = 0
+
+    def progress(recipients: int) -> None:
+        try:
+            say(f"p {recipients}\n".encode())
+        except OSError:  # the parent is gone: everyone stops after their current batch
+            shared.stop.set()
+
     try:
-        shared.engine.dispose(close=False)  # the parent's connections stay the parent's
+        # The parent's connections stay the parent's: referenced until os._exit, so that no
+        # finaliser closes them from here (a closed PostgreSQL connection says goodbye to the
+        # server on the socket the parent still uses).
+        _INHERITED.append(shared.engine.pool)
+        shared.engine.dispose(close=False)
         shared.lock = threading.Lock()
         shared.sent = shared.requests = 0
         shared.errors = []
-        shared.progress = lambda n: say(f"p {n}\n".encode())
+        shared.progress = progress
         run(shared)
-    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
+    except BaseException as error:  # reported to the parent, which raises it again
         shared.errors.append(error)
         code = 1
     report = {
@@ -129,7 +147,8 @@ def child_main(shared: Shared, run: Callable[[Shared], None], say: Callable[[byt
         "requests": shared.requests,
         "errors": [describe_error(error) for error in shared.errors],
     }
-    say(b"d " + json.dumps(report).encode() + b"\n")
+    with contextlib.suppress(OSError):
+        say(b"d " + json.dumps(report).encode() + b"\n")
     return code
 
 
