@@ -35,7 +35,7 @@ def test_fresh_sqlite_database_is_created_and_migrated_on_first_use(tmp_path: Pa
 def test_the_written_down_head_is_the_newest_migration() -> None:
     # get_engine compares a database's revision with HEAD_REVISION (loading every migration
     # script on each start-up is slow): a new migration must update it.
-    assert HEAD_REVISION == head_revision()
+    assert head_revision() == HEAD_REVISION
 
 
 def test_database_url_comes_from_the_environment(tmp_path: Path) -> None:
