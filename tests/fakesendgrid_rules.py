@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
+import orjson
 
 if TYPE_CHECKING:
     from tests.fakesendgrid import FakeSendGrid
@@ -164,6 +165,16 @@ class FaultPlan:
         return cls(**data)
 
 
+def parse_json(raw: bytes) -> Any:
+    """``json.loads``, the quick way first: the server shares the benchmark's CPU cores, and
+    orjson parses a 1,000-recipient body in a third of the time. Anything orjson refuses
+    (NaN, lone surrogates, huge integers) gets the standard library's answer."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 class Handler(BaseHTTPRequestHandler):
     """One connection's request, answered like SendGrid (or with the fault drawn for it)."""
 
@@ -230,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            body = json.loads(raw)
+            body = parse_json(raw)
         except ValueError:
             self._answer(400, {"errors": [sg_error("Bad Request", None)]})
             return
