@@ -2,7 +2,9 @@
 
 One request carries up to 1,000 recipients, one personalization each, holding that
 recipient's substitutions, ``List-Unsubscribe`` headers and delivery id. The body is built as
-plain dicts (the library's ``Mail`` helper is far slower), encoded once with orjson, and
+plain dicts (the library's ``Mail`` helper is far slower): the part every batch of an email
+shares (its HTML and text, most of the bytes) is encoded once per email
+(:class:`EncodedFrame`), each batch's personalizations with orjson, and the result is
 posted through the official library's public interface: ``client.mail.send.post``, on one
 ``SendGridAPIClient`` made when the transport is. Its client ``json.dumps`` a body again
 unless the ``Content-Type`` is something other than exactly ``application/json``, in which
@@ -344,9 +346,7 @@ class SendGridTransport:
         if found is not None and found[0] is email:
             return found[1]
         frame = EncodedFrame(
-            request_frame(
-                email, self.config, test=test, sandbox=sandbox, custom_args=custom_args
-            )
+            request_frame(email, self.config, test=test, sandbox=sandbox, custom_args=custom_args)
         )
         if len(self._frames) >= FRAMES_KEPT:
             self._frames.clear()
