@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from subscribers.db import (
+    HEAD_REVISION,
     current_revision,
     database_url,
     downgrade,
@@ -29,6 +30,12 @@ def test_fresh_sqlite_database_is_created_and_migrated_on_first_use(tmp_path: Pa
     finally:
         engine.dispose()
     assert (tmp_path / "newsletter.db").exists()
+
+
+def test_the_written_down_head_is_the_newest_migration() -> None:
+    # get_engine compares a database's revision with HEAD_REVISION (loading every migration
+    # script on each start-up is slow): a new migration must update it.
+    assert head_revision() == HEAD_REVISION
 
 
 def test_database_url_comes_from_the_environment(tmp_path: Path) -> None:

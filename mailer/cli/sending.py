@@ -75,6 +75,14 @@ if TYPE_CHECKING:
     help="Requests in flight at once (SendGrid only).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Processes sending at once, each with --concurrency requests in flight, sharing "
+    "the campaign's ledger (SendGrid only; one Python process uses one CPU core).",
+)
+@click.option(
     "--dev-key",
     is_flag=True,
     envvar=DEV_KEY,
@@ -92,6 +100,7 @@ def send(
     yes: bool,
     as_json: bool,
     concurrency: int,
+    workers: int,
     dev_key: bool,
 ) -> None:
     """Send ISSUE (a file or an issue id) to its audience, or with --due everything due.
@@ -107,7 +116,7 @@ def send(
         fail("give either an ISSUE or --due", int(Outcome.REFUSED))
     from mailer.send.sender import SendOptions
 
-    options = SendOptions(concurrency=concurrency)
+    options = SendOptions(concurrency=concurrency, workers=workers)
     root = project_dir(ctx)
     if due:
         if dry_run or test_to or sandbox or list_id:
@@ -231,8 +240,8 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
-    count = count_audience(engine, email.list_id, email.interests or None)
     if not one.yes:
+        count = count_audience(engine, email.list_id, email.interests or None)
         if not sys.stdin.isatty():
             fail("not asking for confirmation without a terminal: add --yes")
         click.confirm(
@@ -296,7 +305,10 @@ class _Screen:
 
     @contextmanager
     def sending(self, campaign: Campaign, done: int) -> Iterator[Callable[[int], None]]:
-        """A progress bar on stderr (none with --json)."""
+        """A progress bar on stderr (none with --json, which does not even load rich)."""
+        if self.quiet:
+            yield lambda n: None
+            return
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -312,7 +324,6 @@ class _Screen:
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             console=Console(stderr=True),
-            disable=self.quiet,
             transient=False,
         )
         with progress:

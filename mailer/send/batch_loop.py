@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -32,13 +33,22 @@ CLAIM_RETRY_WAIT = 0.05
 
 @dataclass(frozen=True)
 class SendOptions:
-    """How one process sends: requests in flight, batch size, lease and retry budget."""
+    """How a run sends: processes, requests in flight each, batch size, lease, retry budget."""
 
     concurrency: int = 4  # capped by the transport's max_concurrency
+    workers: int = 1  # processes (see mailer.send.workers); 1 unless the transport allows more
     batch_size: int | None = None  # default: the transport's maximum
     # longer than a batch can take (retry budget 5 min + timeouts), so it is never renewed
     lease: timedelta = timedelta(minutes=15)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class StopSignal(Protocol):
+    """A ``threading.Event``, or a ``multiprocessing`` one when several processes send."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -56,7 +66,7 @@ class Shared:
     progress: Callable[[int], None] | None
     size: int
     custom_args: Mapping[str, str]
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: StopSignal = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     sent: int = 0
     requests: int = 0

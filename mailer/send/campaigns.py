@@ -57,7 +57,19 @@ def worker_is_dead(worker_id: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A process that has ended but was never reaped (its parent died too, and PID 1 in a
+    container often reaps nobody): ``kill(pid, 0)`` still finds it. Linux only; elsewhere
+    False."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return False
+    return bool(fields) and fields[0] in ("Z", "X")
 
 
 def delivery_ref_prefix(campaign_id: int) -> str:

@@ -3,7 +3,9 @@
 ``send_campaign`` depends on two narrow things only: the ledger (which hands out the next
 batch and records what happened) and a :class:`~mailer.transports.base.Transport`. It never
 sees SendGrid JSON or SQL. A few threads keep requests in flight at once, as many as the
-transport allows (``max_concurrency``: one for SMTP and the outbox).
+transport allows (``max_concurrency``: one for SMTP and the outbox), and with
+``SendOptions.workers`` above 1 as many processes share the work once the campaign is
+prepared (:mod:`mailer.send.workers`; transports that allow concurrency only).
 
 What happens to a batch, by what the transport says, is
 :data:`mailer.send.outcomes.OUTCOMES`:
@@ -42,6 +44,7 @@ from mailer.send.deliveries import delivery_counts, expire_leases, finish_if_don
 from mailer.send.links import RecipientLinks
 from mailer.send.lock import campaign_lock
 from mailer.send.states import CampaignState
+from mailer.send.workers import can_fork, join_workers, shared_between_processes, start_workers
 from mailer.transports.base import Transport
 from mailer.transports.errors import AuthFailed
 
@@ -130,18 +133,37 @@ def send_campaign(
         size=min(options.batch_size or transport.max_batch, transport.max_batch),
         custom_args=_custom_args(campaign),
     )
-    threads = max(1, min(options.concurrency, transport.max_concurrency))
-    with (
-        _frozen_heap(),
-        ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool,
-    ):
-        for future in [pool.submit(BatchWorker(shared).work) for _ in range(threads)]:
-            future.result()
+    processes = worker_processes(options, transport)
+    if processes > 1:
+        shared_between_processes(shared)
+    with _frozen_heap():
+        workers = start_workers(shared, processes - 1, _send_threads)
+        try:
+            _send_threads(shared)
+        finally:
+            join_workers(workers)
+    if workers:  # a worker process killed mid-batch left it claimed: it becomes unknown now
+        expire_leases(engine, campaign.id, now=clock())
     with campaign_lock(engine, campaign.id, owner=owner, clock=clock):
         finish_if_done(engine, campaign.id, now=clock())
     report = _report(engine, campaign.id, shared, time.monotonic() - started)
     _raise_stops(shared.errors, report)
     return report
+
+
+def worker_processes(options: SendOptions, transport: Transport) -> int:
+    """How many processes send: ``options.workers`` when the transport and platform allow."""
+    if transport.max_concurrency < 2 or not can_fork():
+        return 1
+    return max(1, options.workers)
+
+
+def _send_threads(shared: Shared) -> None:
+    """This process's sending threads, until none finds anything left to claim."""
+    threads = max(1, min(shared.options.concurrency, shared.transport.max_concurrency))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool:
+        for future in [pool.submit(BatchWorker(shared).work) for _ in range(threads)]:
+            future.result()
 
 
 def _custom_args(campaign: Campaign) -> Mapping[str, str]:

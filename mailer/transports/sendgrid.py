@@ -2,7 +2,9 @@
 
 One request carries up to 1,000 recipients, one personalization each, holding that
 recipient's substitutions, ``List-Unsubscribe`` headers and delivery id. The body is built as
-plain dicts (the library's ``Mail`` helper is far slower), encoded once with orjson, and
+plain dicts (the library's ``Mail`` helper is far slower): the part every batch of an email
+shares (its HTML and text, most of the bytes) is encoded once per email
+(:class:`EncodedFrame`), each batch's personalizations with orjson, and the result is
 posted through the official library's public interface: ``client.mail.send.post``, on one
 ``SendGridAPIClient`` made when the transport is. Its client ``json.dumps`` a body again
 unless the ``Content-Type`` is something other than exactly ``application/json``, in which
@@ -40,6 +42,7 @@ MAX_SUBSTITUTION_BYTES = 10_000
 MAX_CATEGORIES = 10
 CHATTY_LOGGERS = ("python_http_client", "python_http_client.client")
 JSON_UTF8 = "application/json; charset=utf-8"
+FRAMES_KEPT = 8
 
 
 def _warnings_only(record: logging.LogRecord) -> bool:
@@ -126,13 +129,27 @@ def build_request_body(
     """The ``mail/send`` request body for one batch, as plain JSON-ready dicts."""
     check_batch_size("sendgrid", batch, MAX_PERSONALIZATIONS)
     mailto = config.unsubscribe_mailto
+    return {
+        "personalizations": [build_personalization(item, mailto) for item in batch],
+        **request_frame(email, config, test=test, sandbox=sandbox, custom_args=custom_args),
+    }
+
+
+def request_frame(
+    email: Email,
+    config: SendGridConfig,
+    *,
+    test: bool = False,
+    sandbox: bool = False,
+    custom_args: Mapping[str, str] = {},
+) -> dict[str, Any]:
+    """Everything of a request body but the personalizations: the same for every batch."""
     categories = [email.issue_id[:255]]
     if test:
         categories.append("test")
     if sandbox:
         categories.append("sandbox")
     body: dict[str, Any] = {
-        "personalizations": [build_personalization(item, mailto) for item in batch],
         "from": _address(email.from_email, email.from_name),
         "subject": subject_line(email, test=test),
         "content": [
@@ -159,6 +176,23 @@ def build_request_body(
 def encode_body(body: Mapping[str, Any]) -> bytes:
     """The request body as compact UTF-8 JSON (what the library's ``post`` would send)."""
     return orjson.dumps(body)
+
+
+class EncodedFrame:
+    """A request frame encoded once, for splicing each batch's personalizations in.
+
+    The frame (the email's HTML and text, most of each request's bytes) is encoded with
+    non-ASCII characters escaped: a body whose recipients' names are ASCII is then ASCII
+    throughout, which Python turns into a ``str`` (for ``post``) at the speed of a copy.
+    """
+
+    def __init__(self, frame: Mapping[str, Any]) -> None:
+        rest = json.dumps(frame, ensure_ascii=True, separators=(",", ":"))
+        self._tail = b"," + rest[1:].encode("ascii")  # the frame's members, and its "}"
+
+    def body(self, personalizations: list[dict[str, Any]]) -> bytes:
+        """The whole request body: the same JSON object as the frame plus the personalizations."""
+        return b'{"personalizations":' + orjson.dumps(personalizations) + self._tail
 
 
 def _error_messages(body: bytes | str | None) -> tuple[str, ...]:
@@ -282,6 +316,7 @@ class SendGridTransport:
         # but exactly ``application/json`` makes the client send our text as it is.
         api.client.request_headers["Content-Type"] = JSON_UTF8
         self._mail_send = api.client.mail.send  # the endpoint, built once
+        self._frames: dict[tuple[object, ...], tuple[Email, EncodedFrame]] = {}
 
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
@@ -295,10 +330,28 @@ class SendGridTransport:
         sandbox: bool = False,
         custom_args: Mapping[str, str] = {},
     ) -> BatchResult:
-        body = build_request_body(
-            email, batch, self.config, test=test, sandbox=sandbox, custom_args=custom_args
+        check_batch_size("sendgrid", batch, MAX_PERSONALIZATIONS)
+        frame = self._frame(email, test=test, sandbox=sandbox, custom_args=custom_args)
+        mailto = self.config.unsubscribe_mailto
+        personalizations = [build_personalization(item, mailto) for item in batch]
+        return self.post_encoded(frame.body(personalizations), len(batch))
+
+    def _frame(
+        self, email: Email, *, test: bool, sandbox: bool, custom_args: Mapping[str, str]
+    ) -> EncodedFrame:
+        """The encoded frame for ``email`` (kept for the last few emails: a campaign's
+        thousands of batches share one)."""
+        key = (id(email), test, sandbox, tuple(custom_args.items()))
+        found = self._frames.get(key)
+        if found is not None and found[0] is email:
+            return found[1]
+        frame = EncodedFrame(
+            request_frame(email, self.config, test=test, sandbox=sandbox, custom_args=custom_args)
         )
-        return self.post(body, len(batch))
+        if len(self._frames) >= FRAMES_KEPT:
+            self._frames.clear()
+        self._frames[key] = (email, frame)
+        return frame
 
     def post(self, body: Mapping[str, Any], recipients: int) -> BatchResult:
         """POST one prepared body; classify every failure."""

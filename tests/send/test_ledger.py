@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -251,3 +254,21 @@ def test_the_campaign_lock_admits_one_holder_at_a_time(engine: Engine, sample_em
         pass
     with campaign_lock(engine, campaign_id, owner="second", clock=clock, wait=0.05):
         pass
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="zombies are read from /proc")
+def test_a_worker_that_ended_unreaped_is_dead() -> None:
+    # a worker process whose parent died too stays a zombie where nobody reaps orphans (PID 1
+    # in a container): it still answers kill(pid, 0), yet it sends nothing any more
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child ends at once
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        assert worker_is_dead(f"{HOST}:{pid}:abcdef12")
+    finally:
+        os.waitpid(pid, 0)
+    assert worker_is_dead(f"{HOST}:{pid}:abcdef12")  # reaped: gone
