@@ -223,7 +223,7 @@ def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> No
             "Test send (marked [TEST]; the campaign is untouched)",
         )
         return
-    if transport.name != "sendgrid":
+    if not transport.supports_sandbox:
         fail("--sandbox needs NEWSLETTER_TRANSPORT=sendgrid")
     with user_errors():
         detail = sandbox_send(engine, email, transport, setup.links, now=utc_now())

@@ -38,7 +38,7 @@ from mailer.send.campaigns import (
     start_campaign,
 )
 from mailer.send.links import Recipient, RecipientLinks
-from mailer.send.tables import PAUSED, SENDING
+from mailer.send.states import CampaignState
 from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
 from mailer.transports.retry import RetryPolicy, send_with_retry
@@ -89,8 +89,10 @@ def open_campaign(
         raise CampaignError(
             f"campaign {campaign.issue_id} already goes to list {campaign.list_id!r}"
         )
-    if campaign.status == PAUSED and (resume_paused and campaign.auto_resume):
-        set_status(engine, campaign.id, SENDING, now=now, only_from=(PAUSED,))
+    if campaign.status == CampaignState.PAUSED and (resume_paused and campaign.auto_resume):
+        set_status(
+            engine, campaign.id, CampaignState.SENDING, now=now, only_from=(CampaignState.PAUSED,)
+        )
         fresh = get_campaign(engine, campaign.id)
         assert fresh is not None
         return fresh
@@ -125,9 +127,13 @@ def plan_due(project: Project, engine: Engine, *, now: datetime) -> list[DueDeci
             decisions.append(
                 DueDecision(parsed.path, issue.id, "skip", f"already {campaign.status}")
             )
-        elif campaign is not None and campaign.status in (SENDING,):
+        elif campaign is not None and campaign.status in (CampaignState.SENDING,):
             decisions.append(DueDecision(parsed.path, issue.id, "send", "resuming"))
-        elif campaign is not None and campaign.status == PAUSED and not campaign.auto_resume:
+        elif (
+            campaign is not None
+            and campaign.status == CampaignState.PAUSED
+            and not campaign.auto_resume
+        ):
             decisions.append(
                 DueDecision(
                     parsed.path,
@@ -302,17 +308,7 @@ def _redact(item: Outgoing) -> Outgoing:
 
 
 def _redacted_payload(email: Email, transport: Transport, outgoing: list[Outgoing]) -> Any:
-    outgoing = [_redact(o) for o in outgoing]
-    if transport.name == "sendgrid":
-        from mailer.transports.sendgrid import SendGridConfig, build_request_body
-
-        body = build_request_body(email, outgoing, SendGridConfig(api_key="redacted"))
-    else:
-        body = {
-            "personalizations": [
-                {"to": o.to_email, "substitutions": dict(o.substitutions)} for o in outgoing
-            ]
-        }
+    body = transport.describe_batch(email, [_redact(o) for o in outgoing])
     data = json.loads(json.dumps(body))
     for part in data.get("content", []):
         part["value"] = part["value"][:200] + "…"

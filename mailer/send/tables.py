@@ -28,23 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from mailer.send.states import CampaignState, DeliveryState
 from subscribers.models import UtcDateTime, metadata
-
-# aliases until events/cli/web switch to mailer.send.states
-SENDING = CampaignState.SENDING
-SENT = CampaignState.SENT
-PAUSED = CampaignState.PAUSED
-CANCELLED = CampaignState.CANCELLED
-FAILED = CampaignState.FAILED
-QUEUED = DeliveryState.QUEUED
-CLAIMED = DeliveryState.CLAIMED
-ACCEPTED = DeliveryState.ACCEPTED
-UNKNOWN = DeliveryState.UNKNOWN
-SUPPRESSED = DeliveryState.SUPPRESSED
-DELIVERY_FAILED = DeliveryState.FAILED
-DELIVERY_STATES = tuple(DeliveryState)
-FINISHED_STATES = frozenset({SENT, CANCELLED, FAILED})
 
 Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite only autoincrements INTEGER
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from mailer.render.email import Email
 
@@ -43,12 +43,19 @@ class Transport(Protocol):
     where mail goes (an API host, an SMTP server, a directory), for showing on screen.
     ``max_concurrency`` is how many batches one process may have in flight at once through
     this transport (from several threads): 1 when it must be used one batch at a time.
+    ``supports_sandbox`` says whether ``send_batch(sandbox=True)`` means something (the
+    service validates the request and delivers nothing). ``describe_batch`` is what
+    ``send_batch`` would hand over for a batch, as JSON-able data with no secret in it: what
+    a dry run shows.
     """
 
     name: str
     target: str
     max_batch: int
     max_concurrency: int
+    supports_sandbox: bool
+
+    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]: ...
 
     def send_batch(
         self,
@@ -61,6 +68,20 @@ class Transport(Protocol):
     ) -> BatchResult: ...
 
     def close(self) -> None: ...
+
+
+def describe_messages(batch: Sequence[Outgoing]) -> dict[str, Any]:
+    """A batch as one message per recipient (the outbox and SMTP transports)."""
+    return {
+        "messages": [
+            {
+                "to": o.to_email,
+                "substitutions": dict(o.substitutions),
+                "list_unsubscribe": o.unsubscribe_url,
+            }
+            for o in batch
+        ]
+    }
 
 
 def check_batch_size(transport_name: str, batch: Sequence[Outgoing], max_batch: int) -> None:

@@ -13,10 +13,16 @@ import re
 from collections.abc import Mapping, Sequence
 from email.utils import formataddr
 from pathlib import Path
+from typing import Any
 
 from mailer.render.email import Email
 from mailer.render.mime import build_message
-from mailer.transports.base import BatchResult, Outgoing, check_batch_size
+from mailer.transports.base import (
+    BatchResult,
+    Outgoing,
+    check_batch_size,
+    describe_messages,
+)
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -33,6 +39,7 @@ class OutboxTransport:
 
     name = "outbox"
     max_concurrency = 1  # one batch at a time: the files are written in order
+    supports_sandbox = False
 
     def __init__(
         self, directory: Path, *, max_batch: int = 100, unsubscribe_mailto: str | None = None
@@ -46,6 +53,10 @@ class OutboxTransport:
         """Where the files of one campaign go: ``outbox/<issue id>/`` (one campaign per issue)."""
         key = custom_args.get("issue_id") or email.issue_id
         return self.directory / safe_name(str(key), "campaign id")
+
+    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+        """One message per recipient, as :func:`mailer.render.mime.build_message` makes it."""
+        return describe_messages(batch)
 
     def send_batch(
         self,

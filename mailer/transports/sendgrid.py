@@ -298,6 +298,7 @@ class SendGridTransport:
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
     max_concurrency = 16  # requests in flight from one process; SendGrid takes many at once
+    supports_sandbox = True  # mail_settings.sandbox_mode: validated, delivered to no one
 
     def __init__(self, config: SendGridConfig, *, clock: Callable[[], float] = time.time):
         from sendgrid import SendGridAPIClient
@@ -320,6 +321,10 @@ class SendGridTransport:
 
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
+
+    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+        """The request body ``send_batch`` would post, with this transport's settings."""
+        return build_request_body(email, batch, self.config)
 
     def send_batch(
         self,

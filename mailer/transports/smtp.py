@@ -12,12 +12,18 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formataddr
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mailer.errors import TransportConfigError
 from mailer.render.email import Email
 from mailer.render.mime import build_message
-from mailer.transports.base import BatchResult, Outgoing, check_batch_size
+from mailer.transports.base import (
+    BatchResult,
+    Outgoing,
+    check_batch_size,
+    describe_messages,
+)
 from mailer.transports.errors import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -64,6 +70,7 @@ class SmtpTransport:
 
     name = "smtp"
     max_concurrency = 1  # one connection at a time: staging servers throttle more
+    supports_sandbox = False
 
     def __init__(self, config: SmtpConfig, *, max_batch: int = 100) -> None:
         self.config = config
@@ -95,6 +102,10 @@ class SmtpTransport:
             client.close()
             raise NotAccepted(f"SMTP set-up with {self.target} failed: {exc}") from None
         return client
+
+    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+        """One message per recipient, as :func:`mailer.render.mime.build_message` makes it."""
+        return describe_messages(batch)
 
     def send_batch(
         self,

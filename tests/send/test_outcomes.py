@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -69,6 +70,7 @@ class CountingTransport:
     name = "counting"
     target = "memory"
     max_batch = 10
+    supports_sandbox = False
 
     def __init__(self, max_concurrency: int) -> None:
         self.max_concurrency = max_concurrency
@@ -92,6 +94,9 @@ class CountingTransport:
         with self.lock:
             self.in_flight -= 1
         return BatchResult(message_id=None, accepted=len(batch))
+
+    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+        return {"recipients": len(batch)}
 
     def close(self) -> None:
         """Nothing to close."""

@@ -261,3 +261,26 @@ def test_an_empty_audience_never_starts_a_campaign(
     listed = CliRunner().invoke(cli, ["--project", str(project), "campaigns", "list", "--json"])
     assert listed.exit_code == 0
     assert json.loads(listed.output) == []
+
+
+def test_dry_run_shows_the_request_the_real_send_makes(
+    newsletter: Newsletter, five: list[Person], server: FakeSendGrid
+) -> None:
+    """The dry run's sample is built by the transport itself, with its own settings."""
+    settings = {"NEWSLETTER_CLICK_TRACKING": "1", "NEWSLETTER_ASM_GROUP": "42"}
+    planned = newsletter("send", SAMPLE_ISSUE, "--dry-run", "--json", server=server, **settings)
+    assert planned.exit_code == 0, planned.output
+    sample = json.loads(planned.stdout)["sample_payload"]
+    sent = newsletter("send", SAMPLE_ISSUE, "--yes", server=server, **settings)
+    assert sent.exit_code == 0, sent.output
+    body = server.accepted()[0].body
+    assert body is not None
+    per_batch = {"personalizations", "content", "custom_args"}  # recipients, truncated parts
+    assert {k: v for k, v in sample.items() if k not in per_batch} == {
+        k: v for k, v in body.items() if k not in per_batch
+    }
+    assert sample["tracking_settings"]["click_tracking"]["enable"] is True
+    assert sample["asm"]["group_id"] == 42
+    shown, real = sample["personalizations"][0], body["personalizations"][0]
+    assert sorted(shown["headers"]) == sorted(real["headers"])
+    assert sorted(shown["substitutions"]) == sorted(real["substitutions"])
