@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, distinct, func, select, union
 
-
 from mailer.events.tables import events
 from mailer.events.webhook import Effect, EventKind
 from mailer.send.campaigns import Campaign
