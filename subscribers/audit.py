@@ -78,10 +78,12 @@ def record_actions(
     who: str,
     action: str,
     detail: str = "",
+    source: str | None = None,
     now: datetime,
 ) -> None:
     """Append one entry per subject (``count`` 1 each) in one statement, inside the caller's
-    transaction, in the order of the subjects' public ids."""
+    transaction, in the order of the subjects' public ids. ``source`` is what the action came
+    through (``campaign:12``: that campaign's unsubscribe link), or None."""
     if not subjects:
         return
     connection.execute(
@@ -94,6 +96,7 @@ def record_actions(
                 "subject": subject,
                 "count": 1,
                 "detail": detail,
+                "source": source,
             }
             for subject in sorted(subjects)
         ],

@@ -159,4 +159,6 @@ audit_log = Table(
     Column("subject", String(32), nullable=True),
     Column("count", Integer, nullable=False),
     Column("detail", Text, nullable=False),
+    # what the action came through, e.g. ``campaign:12`` for a campaign's unsubscribe link
+    Column("source", String(64), nullable=True, index=True),
 )

@@ -214,16 +214,19 @@ def unsubscribe(
     *,
     who: str,
     now: datetime | None = None,
+    source: str | None = None,
 ) -> bool:
     """Unsubscribe from one list, or from everything when ``list_id`` is None.
 
     Returns True when something changed (unsubscribing twice is harmless). The rule is
-    :func:`subscribers.suppression.unsubscribe_many`'s.
+    :func:`subscribers.suppression.unsubscribe_many`'s; ``source`` (what the unsubscribe came
+    through, e.g. ``campaign:12``) is kept in the audit log.
     """
     now = now or datetime.now(UTC)
     with write_transaction(engine) as connection:
         found = require_subscriber(connection, ref)
-        return bool(unsubscribe_many(connection, [found.id], list_id, who=who, now=now))
+        changed = unsubscribe_many(connection, [found.id], list_id, who=who, now=now, source=source)
+        return bool(changed)
 
 
 def mark_bounced(

@@ -63,10 +63,12 @@ def unsubscribe_many(
     *,
     who: str,
     now: datetime,
+    source: str | None = None,
 ) -> set[int]:
     """Unsubscribe these subscribers from ``list_id``, or from everything when it is None.
 
     Returns the ids of those for whom something changed (unsubscribing twice is harmless).
+    ``source`` goes in the audit entries (``campaign:12``: through that campaign's link).
     """
     changed: set[int] = set()
     for chunk in chunked(ids):
@@ -107,6 +109,7 @@ def unsubscribe_many(
         who=who,
         action="unsubscribe",
         detail=list_id or "all lists",
+        source=source,
         now=now,
     )
     return changed

@@ -5,6 +5,12 @@ fate is not known yet); everything else from the recorded events. ``opened`` and
 count distinct subscribers (Apple Mail Privacy Protection opens every message it receives, so
 opens are a floor of interest, not a measure); ``opens`` and ``clicks`` count every event.
 Top links count distinct subscribers per URL (per-recipient tokens are cut out when recorded).
+
+``unsubscribed`` counts people, from two records merged: SendGrid's ``unsubscribe`` and
+``group_unsubscribe`` events, and the unsubscribes made through the campaign's own link or its
+one-click List-Unsubscribe header (the link carries ``?c={campaign_id}``; the web app writes
+``source`` ``campaign:<id>`` in the audit log). A person in both is counted once; an event
+whose subscriber was since forgotten counts on its own.
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import Connection, Engine, distinct, func, select, union
 
 from mailer.events.tables import events
 from mailer.events.webhook import Effect, EventKind
 from mailer.send.campaigns import Campaign
 from mailer.send.deliveries import delivery_counts
 from subscribers.db import read_connection
+from subscribers.models import audit_log, subscribers
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,7 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
                 .group_by(events.c.kind)
             ).all()
         )
+        unsubscribed = _unsubscribed(connection, campaign.id)
     total: dict[str, int] = {}
     by_effect: dict[tuple[str, str], int] = {}
     for kind, effect, count in rows:
@@ -117,7 +125,30 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         dropped=total.get(EventKind.DROPPED.value, 0),
         deferred=total.get(EventKind.DEFERRED.value, 0),
         complained=total.get(EventKind.SPAMREPORT.value, 0),
-        unsubscribed=total.get(EventKind.UNSUBSCRIBE.value, 0)
-        + total.get(EventKind.GROUP_UNSUBSCRIBE.value, 0),
+        unsubscribed=unsubscribed,
         top_links=tuple(Link(row.url, int(row.clickers), int(row.clicks)) for row in top),
     )
+
+
+def _unsubscribed(connection: Connection, campaign_id: int) -> int:
+    """Distinct people who left through this campaign: SendGrid's events and our own link."""
+    kinds = (EventKind.UNSUBSCRIBE.value, EventKind.GROUP_UNSUBSCRIBE.value)
+    left = events.c.campaign_id == campaign_id, events.c.kind.in_(kinds)
+    by_event = select(events.c.subscriber_id.label("id")).where(
+        *left, events.c.subscriber_id.is_not(None)
+    )
+    by_link = (
+        select(subscribers.c.id.label("id"))
+        .join(audit_log, audit_log.c.subject == subscribers.c.public_id)
+        .where(
+            audit_log.c.source == f"campaign:{campaign_id}",
+            audit_log.c.action == "unsubscribe",
+        )
+    )
+    people = connection.execute(
+        select(func.count()).select_from(union(by_event, by_link).subquery())
+    ).scalar_one()
+    forgotten = connection.execute(
+        select(func.count()).where(*left, events.c.subscriber_id.is_(None))
+    ).scalar_one()
+    return int(people) + int(forgotten)

@@ -34,7 +34,13 @@ class Recipient(NamedTuple):
 
 @dataclass(frozen=True)
 class RecipientLinks:
-    """Signs each recipient's unsubscribe and preferences links."""
+    """Signs each recipient's unsubscribe and preferences links.
+
+    The unsubscribe link (the footer's ``%%unsubscribe_url%%`` and the List-Unsubscribe header
+    alike) ends in ``?c={campaign_id}``, so an unsubscribe through it counts for that campaign
+    in ``newsletter report``. It is not signed: a forged ``c`` could only mis-attribute the
+    person's own unsubscribe, and the web app ignores one that names no campaign.
+    """
 
     signer: TokenSigner
     base_url: str
@@ -51,10 +57,11 @@ class RecipientLinks:
         sign_preferences = self.signer.signer_for("preferences", None, now)
         unsubscribe_at = f"{self.base_url}/u/"
         preferences_at = f"{self.base_url}/p/"
+        attributed = f"?c={campaign_id}"  # the campaign the unsubscribe is counted for
         prefix = delivery_ref_prefix(campaign_id)  # + row id: the delivery ref, no call per row
         out = []
         for row_id, _, public_id, to_email, first_name in recipients:
-            unsubscribe = unsubscribe_at + sign_unsubscribe(public_id)
+            unsubscribe = unsubscribe_at + sign_unsubscribe(public_id) + attributed
             preferences = preferences_at + sign_preferences(public_id)
             out.append(
                 Outgoing(

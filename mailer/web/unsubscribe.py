@@ -9,6 +9,11 @@ which leaves every list. Unsubscribing twice, or for a subscriber since forgotte
 same 200 page, which names the lists the person is still on and offers to leave them too (a
 form posting ``scope=all`` back here). A tampered or malformed token gets the friendly 400 page
 and changes nothing.
+
+The campaign's own links end in ``?c={campaign_id}`` (see :mod:`mailer.send.links`); the
+unsubscribe is recorded as coming from that campaign (``source`` ``campaign:<id>`` in the audit
+log) so ``newsletter report`` counts it. A ``c`` that is not a number or names no campaign is
+ignored: the person is unsubscribed all the same, attributed to nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mailer.render.mime import ONE_CLICK
+from mailer.send.campaigns import campaign_status
 from mailer.web.forms import text_field, who
 from mailer.web.supporters import Supporters
 from subscribers.store import Subscriber, unsubscribe
@@ -53,6 +59,7 @@ def unsubscribe_routes(supporters: Supporters) -> list[Route]:
                 None if leave_all else list_id,
                 who=who(action, request),
                 now=supporters.clock(),
+                source=campaign_source(request.query_params.get("c", "")),
             )
             return supporters.token_path("preferences", found.public_id), still_on(found)
 
@@ -65,6 +72,13 @@ def unsubscribe_routes(supporters: Supporters) -> list[Route]:
         preferences_path, remaining = await run_in_threadpool(apply)
         context.update(leave_all=leave_all, preferences_path=preferences_path, still_on=remaining)
         return supporters.page(request, "unsubscribed.html.j2", context)
+
+    def campaign_source(value: str) -> str | None:
+        """``campaign:<id>`` when ``value`` names a campaign, else None (ignored)."""
+        if not (value.isascii() and value.isdigit() and len(value) <= 9):
+            return None
+        exists = campaign_status(supporters.engine, int(value)) is not None
+        return f"campaign:{int(value)}" if exists else None
 
     return [
         Route(
