@@ -73,3 +73,8 @@ class RecipientLinks:
                 )
             )
         return out
+
+
+def campaign_custom_args(campaign_id: int | str, issue_id: str, list_id: str) -> dict[str, str]:
+    """What every request of a campaign carries, for SendGrid's events to point back."""
+    return {"campaign_id": str(campaign_id), "issue_id": issue_id, "list_id": list_id}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from mailer.send.campaigns import (
     set_status,
     start_campaign,
 )
-from mailer.send.links import Recipient, RecipientLinks
+from mailer.send.links import Recipient, RecipientLinks, campaign_custom_args
 from mailer.send.states import CampaignState
 from mailer.settings import Project
 from mailer.transports.base import Outgoing, Transport
@@ -273,7 +273,10 @@ def dry_run(
     payload: Any = None
     if sample:
         outgoing = links.outgoing(email, 0, sample, now)
-        payload = _redacted_payload(email, transport, outgoing)
+        existing = get_campaign(engine, email.issue_id)
+        campaign_id = existing.id if existing else "(assigned when the send starts)"
+        custom_args = campaign_custom_args(campaign_id, email.issue_id, email.list_id)
+        payload = _redacted_payload(email, transport, outgoing, custom_args)
     return {
         "issue_id": email.issue_id,
         "subject": email.subject,
@@ -307,8 +310,10 @@ def _redact(item: Outgoing) -> Outgoing:
     )
 
 
-def _redacted_payload(email: Email, transport: Transport, outgoing: list[Outgoing]) -> Any:
-    body = transport.describe_batch(email, [_redact(o) for o in outgoing])
+def _redacted_payload(
+    email: Email, transport: Transport, outgoing: list[Outgoing], custom_args: Mapping[str, str]
+) -> Any:
+    body = transport.describe_batch(email, [_redact(o) for o in outgoing], custom_args)
     data = json.loads(json.dumps(body))
     for part in data.get("content", []):
         part["value"] = part["value"][:200] + "…"

@@ -41,7 +41,7 @@ from mailer.errors import CampaignError, SendError
 from mailer.send.batch_loop import BatchWorker, SendOptions, Shared
 from mailer.send.campaigns import Campaign, get_campaign, new_worker_id, snapshot_audience
 from mailer.send.deliveries import delivery_counts, expire_leases, finish_if_done, unknown_batches
-from mailer.send.links import RecipientLinks
+from mailer.send.links import RecipientLinks, campaign_custom_args
 from mailer.send.lock import campaign_lock
 from mailer.send.states import CampaignState
 from mailer.send.workers import can_fork, join_workers, shared_between_processes, start_workers
@@ -168,11 +168,7 @@ def _send_threads(shared: Shared) -> None:
 
 def _custom_args(campaign: Campaign) -> Mapping[str, str]:
     """What every request of the campaign carries, for SendGrid's events to point back."""
-    return {
-        "campaign_id": str(campaign.id),
-        "issue_id": campaign.issue_id,
-        "list_id": campaign.list_id,
-    }
+    return campaign_custom_args(campaign.id, campaign.issue_id, campaign.list_id)
 
 
 def _fresh(engine: Engine, campaign_id: int) -> Campaign:

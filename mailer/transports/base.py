@@ -55,7 +55,9 @@ class Transport(Protocol):
     max_concurrency: int
     supports_sandbox: bool
 
-    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]: ...
+    def describe_batch(
+        self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+    ) -> dict[str, Any]: ...
 
     def send_batch(
         self,
@@ -70,9 +72,12 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def describe_messages(batch: Sequence[Outgoing]) -> dict[str, Any]:
+def describe_messages(
+    batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+) -> dict[str, Any]:
     """A batch as one message per recipient (the outbox and SMTP transports)."""
     return {
+        "custom_args": dict(custom_args),
         "messages": [
             {
                 "to": o.to_email,
@@ -80,7 +85,7 @@ def describe_messages(batch: Sequence[Outgoing]) -> dict[str, Any]:
                 "list_unsubscribe": o.unsubscribe_url,
             }
             for o in batch
-        ]
+        ],
     }
 
 

@@ -54,9 +54,11 @@ class OutboxTransport:
         key = custom_args.get("issue_id") or email.issue_id
         return self.directory / safe_name(str(key), "campaign id")
 
-    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+    def describe_batch(
+        self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+    ) -> dict[str, Any]:
         """One message per recipient, as :func:`mailer.render.mime.build_message` makes it."""
-        return describe_messages(batch)
+        return describe_messages(batch, custom_args)
 
     def send_batch(
         self,

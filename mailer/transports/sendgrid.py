@@ -322,9 +322,11 @@ class SendGridTransport:
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
 
-    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+    def describe_batch(
+        self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+    ) -> dict[str, Any]:
         """The request body ``send_batch`` would post, with this transport's settings."""
-        return build_request_body(email, batch, self.config)
+        return build_request_body(email, batch, self.config, custom_args=custom_args)
 
     def send_batch(
         self,

@@ -103,9 +103,11 @@ class SmtpTransport:
             raise NotAccepted(f"SMTP set-up with {self.target} failed: {exc}") from None
         return client
 
-    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+    def describe_batch(
+        self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+    ) -> dict[str, Any]:
         """One message per recipient, as :func:`mailer.render.mime.build_message` makes it."""
-        return describe_messages(batch)
+        return describe_messages(batch, custom_args)
 
     def send_batch(
         self,

@@ -95,7 +95,9 @@ class CountingTransport:
             self.in_flight -= 1
         return BatchResult(message_id=None, accepted=len(batch))
 
-    def describe_batch(self, email: Email, batch: Sequence[Outgoing]) -> dict[str, Any]:
+    def describe_batch(
+        self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
+    ) -> dict[str, Any]:
         return {"recipients": len(batch)}
 
     def close(self) -> None:

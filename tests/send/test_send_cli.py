@@ -276,6 +276,10 @@ def test_dry_run_shows_the_request_the_real_send_makes(
     body = server.accepted()[0].body
     assert body is not None
     per_batch = {"personalizations", "content", "custom_args"}  # recipients, truncated parts
+    assert sample["custom_args"] == {
+        **body["custom_args"],
+        "campaign_id": "(assigned when the send starts)",
+    }
     assert {k: v for k, v in sample.items() if k not in per_batch} == {
         k: v for k, v in body.items() if k not in per_batch
     }
