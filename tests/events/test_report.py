@@ -14,6 +14,7 @@ from mailer.events.report import CampaignReport, Link, campaign_report
 from mailer.events.store import record_events
 from mailer.send.campaigns import get_campaign
 from mailer.send.states import DeliveryState
+from subscribers.store import unsubscribe
 from tests.eventlog import NOW, SentCampaign, event_for, parsed, sent_campaign
 
 ISSUE = "2026-12-research-news"
@@ -155,3 +156,16 @@ def test_campaigns_show_gives_the_pause_reason_and_event_counts(
     table = CliRunner().invoke(cli, args, env=env).stdout
     assert "paused automatically: complaint rate 0.40%" in table
     assert "complained (events)" in table
+
+
+def test_an_unsubscribe_by_link_and_by_event_counts_the_person_once(engine: Engine) -> None:
+    """Unsubscribes from the email's own link and from SendGrid's events are distinct people."""
+    campaign = sent_campaign(engine, 3, issue_id=ISSUE)
+    source = f"campaign:{campaign.id}"
+    both, link_only = campaign.deliveries[0], campaign.deliveries[1]
+    for sent in (both, link_only):
+        assert unsubscribe(engine, sent.subscriber_id, who="supporter", source=source)
+    record_events(engine, parsed(event_for(campaign, 0, "unsubscribe")), now=NOW)
+    found = get_campaign(engine, campaign.id)
+    assert found is not None
+    assert campaign_report(engine, found).unsubscribed == 2
