@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from mailer.render.email import Email
-from mailer.render.mime import ONE_CLICK, list_unsubscribe, subject_line
+from mailer.render.mime import ONE_CLICK, list_id, list_unsubscribe, subject_line
 from mailer.transports.base import BatchResult, Outgoing, check_batch_size
 from mailer.transports.errors import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 
@@ -157,6 +157,7 @@ def request_frame(
             {"type": "text/html", "value": email.html},
         ],
         "categories": categories[:MAX_CATEGORIES],
+        "headers": {"List-Id": list_id(email)},  # the same for every recipient (RFC 2919)
         "custom_args": {"issue_id": email.issue_id, **custom_args},
         "tracking_settings": {
             "click_tracking": {"enable": config.click_tracking, "enable_text": False},

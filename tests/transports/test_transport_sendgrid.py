@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mailer.render.email import FIRST_NAME_HTML, FIRST_NAME_TEXT, Email, personalise
+from mailer.render.mime import list_id
 from mailer.transports import AuthFailed, MaybeAccepted, NotAccepted, Rejected
 from mailer.transports.base import Outgoing
 from mailer.transports.sendgrid import (
@@ -55,6 +56,16 @@ def test_each_personalization_carries_its_own_values(
             "List-Unsubscribe": f"<{item.unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+
+
+def test_every_message_names_its_list_in_list_id(
+    sendgrid_transport: SendGridTransport, fake_sendgrid: FakeSendGrid, transport_email: Email
+) -> None:
+    """The same ``List-Id`` as outbox and SMTP mail (RFC 2919), once per request."""
+    sendgrid_transport.send_batch(transport_email, make_outgoing(2))
+    body = fake_sendgrid.accepted()[0].body
+    assert body["headers"] == {"List-Id": list_id(transport_email)}
+    assert body["headers"]["List-Id"].endswith(f"<{transport_email.list_id}.news.example.org>")
 
 
 def test_markup_in_a_first_name_arrives_escaped_for_html_and_raw_for_text(
