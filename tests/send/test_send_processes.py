@@ -7,11 +7,8 @@ sleeping.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,44 +23,16 @@ from mailer.send.tables import deliveries
 from subscribers.db import read_connection
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import SAMPLE_ISSUE, add_people, cli_env, delivery_rows, write_issue
-
-NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
-TIMEOUT = 60.0
-_SENDING_VARS = ("NEWSLETTER_", "SENDGRID_", "TEST_DATABASE_URL")
+from tests.plugins.sending import SAMPLE_ISSUE, add_people, delivery_rows, write_issue
+from tests.processes import TIMEOUT, Spawner, wait_until
 
 
 @pytest.fixture
-def spawn(project_copy: Path, db_url: str) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+def spawn(project_copy: Path, db_url: str) -> Iterator[Spawner]:
     """Start ``newsletter --project COPY …`` as a real process against the fake server."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(server: FakeSendGrid, *args: str) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SENDING_VARS)}
-        env.update(cli_env(db_url, server_url=server.url))
-        process = subprocess.Popen(
-            [NEWSLETTER, "--project", str(project_copy), *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=TIMEOUT)
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    spawner = Spawner(project_copy, db_url)
+    yield spawner
+    spawner.close()
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -43,15 +42,11 @@ from tests.plugins.sending import (
     SAMPLE_ISSUE,
     FakeClock,
     add_people,
-    cli_env,
     delivery_rows,
     fast_options,
     open_test_campaign,
 )
-
-NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
-TIMEOUT = 60.0
-_SENDING_VARS = ("NEWSLETTER_", "SENDGRID_", "TEST_DATABASE_URL")
+from tests.processes import TIMEOUT, Spawner, wait_until
 
 
 def _worker_pids(engine: Engine, campaign_id: int) -> Counter[str]:
@@ -202,39 +197,11 @@ def test_a_write_turn_held_by_a_dead_process_is_given_up_after_one_wait() -> Non
 
 
 @pytest.fixture
-def spawn_session(
-    project_copy: Path, db_url: str
-) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+def spawn_session(project_copy: Path, db_url: str) -> Iterator[Spawner]:
     """``newsletter …`` in its own session, so the test can kill it and its workers at once."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(server: FakeSendGrid, *args: str) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_SENDING_VARS)}
-        env.update(cli_env(db_url, server_url=server.url))
-        process = subprocess.Popen(
-            [NEWSLETTER, "--project", str(project_copy), *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate(timeout=TIMEOUT)
-
-
-def _wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    spawner = Spawner(project_copy, db_url, new_session=True)
+    yield spawner
+    spawner.close()
 
 
 def _no_process_left(pids: set[int]) -> bool:
@@ -261,16 +228,16 @@ def test_killing_every_worker_mid_batch_then_rerunning_sends_nobody_twice(
     sender = spawn_session(
         server, "send", SAMPLE_ISSUE, "--yes", "--workers", "2", "--concurrency", "1"
     )
-    _wait_until(lambda: server.held.is_set() or sender.poll() is not None, "the held request")
+    wait_until(lambda: server.held.is_set() or sender.poll() is not None, "the held request")
     assert sender.poll() is None, sender.communicate(timeout=TIMEOUT)
     campaign = get_campaign(engine, SAMPLE_ISSUE)
     assert campaign is not None
     pids = {int(pid) for pid in _worker_pids(engine, campaign.id)} | {sender.pid}
     os.killpg(sender.pid, signal.SIGKILL)  # the CLI and every worker it forked
     sender.wait(TIMEOUT)
-    _wait_until(lambda: _no_process_left(pids), "every worker to be gone")
+    wait_until(lambda: _no_process_left(pids), "every worker to be gone")
     server.release()  # SendGrid took the held batch after all
-    _wait_until(lambda: any(item.number == 1 for item in server.accepted()), "the held batch")
+    wait_until(lambda: any(item.number == 1 for item in server.accepted()), "the held batch")
 
     rerun = spawn_session(server, "send", SAMPLE_ISSUE, "--yes", "--workers", "2")
     out, err = rerun.communicate(timeout=TIMEOUT)
