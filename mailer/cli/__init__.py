@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "serve": "web:serve",
     "preview": "web:preview",
     "quickstart": "quickstart:quickstart",
+    "diff": "review:diff",
 }
 
 
