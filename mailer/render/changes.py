@@ -94,8 +94,14 @@ def file_changes(kind: Kind, names: Iterable[str], before: Path, after: Path) ->
         if old == new:
             continue
         how: How = "added" if old is None else "removed" if new is None else "changed"
-        out.append(Change(kind, name, how))
+        out.append(
+            Change(kind, name, how, _describe(before / name, old), _describe(after / name, new))
+        )
     return out
+
+
+def _describe(path: Path, sha: str | None) -> str | None:
+    return None if sha is None else f"{path.stat().st_size:,} bytes, sha256 {sha[:12]}"
 
 
 def templates_used(templates: Path, roots: Iterable[str]) -> set[str]:

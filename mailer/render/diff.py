@@ -25,7 +25,7 @@ from mailer.render.changes import text_diff as unified_text_diff
 from mailer.render.email import Email, personalise, substitutions
 from mailer.render.review import DiffReport, IssueDiff, Shot, SideName, Status
 from mailer.render.reviewpage import render_page
-from mailer.render.revision import Revision, export_project, resolve_revision
+from mailer.render.revision import Revision, export_project, is_commit, resolve_revision
 from mailer.render.screenshots import CHROMIUM, VIEWS, Camera, open_camera
 from mailer.render.view import render_issue
 from mailer.settings import Project, load_project
@@ -179,6 +179,11 @@ def select_ids(before: Tree, after: Tree, refs: Iterable[str], rev: Revision) ->
     return chosen
 
 
+def _names_issue(tree: Tree, ref: str) -> bool:
+    stem = Path(ref).stem
+    return ref in tree.issues or any(path.stem == stem for path in tree.issues.values())
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "issue"
 
@@ -216,8 +221,11 @@ def diff_revision(
     Raises ``DiffError`` (not a git repository, unknown revision or issue) and
     ``SettingsError`` when the working tree has no ``newsletter.yaml``.
     """
-    revision = resolve_revision(root, rev)
     after = load_tree(root)
+    refs = list(refs)
+    if rev is not None and _names_issue(after, rev) and not is_commit(root, rev):
+        rev, refs = None, [rev, *refs]  # `newsletter diff ISSUE`: compare with the default
+    revision = resolve_revision(root, rev)
     if after.project is None and not (root / SETTINGS_FILE).is_file():
         load_project(root)  # raises the usual "no settings file" error
     with tempfile.TemporaryDirectory(prefix="newsletter-diff-") as tmp:

@@ -65,6 +65,11 @@ def _commit(root: Path, name: str) -> str | None:
     return _out(result) if result.returncode == 0 else None
 
 
+def is_commit(root: Path, name: str) -> bool:
+    """Whether ``name`` names a commit of the repository at ``root``."""
+    return _commit(root, name) is not None
+
+
 def resolve_revision(root: Path, name: str | None) -> Revision:
     """The commit ``name`` names; by default the merge base of HEAD with the default branch.
 
