@@ -21,10 +21,20 @@ STATUS_STYLE = {"changed": "yellow", "new": "green", "deleted": "red", "unchange
     show_default=True,
     help="Folder to write index.html and the screenshots into.",
 )
+@click.option(
+    "--no-screenshots",
+    is_flag=True,
+    help="Leave out the browser screenshots (faster; the report holds the text parts only).",
+)
 @json_option("Print the comparison as JSON (the report page is written too).")
 @click.pass_context
 def diff(
-    ctx: click.Context, rev: str | None, issues: tuple[str, ...], out: Path, as_json: bool
+    ctx: click.Context,
+    rev: str | None,
+    issues: tuple[str, ...],
+    out: Path,
+    no_screenshots: bool,
+    as_json: bool,
 ) -> None:
     """Render each issue that changed since git revision REV, before and after, for review.
 
@@ -38,7 +48,7 @@ def diff(
     from mailer.render.diff import diff_revision
 
     with user_errors():
-        report = diff_revision(project_dir(ctx), rev, issues, out)
+        report = diff_revision(project_dir(ctx), rev, issues, out, screenshots=not no_screenshots)
     if report.browser_note:
         click.echo(f"note: {report.browser_note}; the report holds the text parts only", err=True)
     if as_json:

@@ -214,17 +214,21 @@ def diff_revision(
     refs: Iterable[str] = (),
     out: Path = Path("diff-report"),
     *,
+    screenshots: bool = True,
     chromium: Path = CHROMIUM,
 ) -> DiffReport:
     """Compare the project at ``root`` with git revision ``rev`` and write ``out/index.html``.
 
-    Raises ``DiffError`` (not a git repository, unknown revision or issue) and
-    ``SettingsError`` when the working tree has no ``newsletter.yaml``.
+    With ``screenshots`` false, or when ``chromium`` cannot be started (``browser_note`` says
+    why), the report holds the text parts only. Raises ``DiffError`` (not a git repository,
+    unknown revision or issue) and ``SettingsError`` when the working tree has no
+    ``newsletter.yaml``.
     """
     after = load_tree(root)
     refs = list(refs)
     if rev is not None and _names_issue(after, rev) and not is_commit(root, rev):
-        rev, refs = None, [rev, *refs]  # `newsletter diff ISSUE`: compare with the default
+        refs = [rev, *refs]  # `newsletter diff ISSUE`: compare it with the default revision
+        rev = None
     revision = resolve_revision(root, rev)
     if after.project is None and not (root / SETTINGS_FILE).is_file():
         load_project(root)  # raises the usual "no settings file" error
@@ -236,7 +240,7 @@ def diff_revision(
         ]
         diffs = [compare(issue_id, old, new, revision) for issue_id, old, new in pairs]
         note = None
-        if any(d.status != "unchanged" for d in diffs):
+        if screenshots and any(d.status != "unchanged" for d in diffs):
             with open_camera(chromium) as camera:
                 if isinstance(camera, str):
                     note = camera

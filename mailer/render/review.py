@@ -96,7 +96,7 @@ class DiffReport:
         return {
             "revision": self.revision.as_dict(),
             "report": self.page,
-            "screenshots": self.browser_note is None,
+            "screenshots": any(issue.shots for issue in self.issues),
             "note": self.browser_note,
             "changed": len(self.changed),
             "issues": [issue.as_dict() for issue in self.issues],
