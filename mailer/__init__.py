@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mailer.errors import (
         CampaignError,
         ContentError,
+        DiffError,
         EmbargoError,
         MailerError,
         Problem,
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
     from mailer.events.store import DatabaseRecorder, RecordSummary, record_events
     from mailer.events.webhook import Event, parse_events, verify_signature
     from mailer.render.check import CheckReport, check_paths
+    from mailer.render.diff import diff_revision
     from mailer.render.email import Email
+    from mailer.render.review import DiffReport
     from mailer.render.view import render_issue
     from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
     from mailer.send.plans import DueDecision, dry_run, plan_due, prepare_email
@@ -76,6 +79,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.errors": (
         "CampaignError",
         "ContentError",
+        "DiffError",
         "EmbargoError",
         "MailerError",
         "Problem",
@@ -89,7 +93,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.events.store": ("DatabaseRecorder", "RecordSummary", "record_events"),
     "mailer.events.webhook": ("Event", "parse_events", "verify_signature"),
     "mailer.render.check": ("CheckReport", "check_paths"),
+    "mailer.render.diff": ("diff_revision",),
     "mailer.render.email": ("Email",),
+    "mailer.render.review": ("DiffReport",),
     "mailer.render.view": ("render_issue",),
     "mailer.send.campaigns": ("Campaign", "get_campaign", "list_campaigns"),
     "mailer.send.plans": ("DueDecision", "dry_run", "plan_due", "prepare_email"),
@@ -124,6 +130,8 @@ __all__ = [
     "Config",
     "ContentError",
     "DatabaseRecorder",
+    "DiffError",
+    "DiffReport",
     "DueDecision",
     "DueRun",
     "Email",
@@ -152,6 +160,7 @@ __all__ = [
     "check_paths",
     "create_app",
     "create_preview_app",
+    "diff_revision",
     "dry_run",
     "find_issue",
     "get_campaign",
