@@ -94,6 +94,14 @@ def resolve_revision(root: Path, name: str | None) -> Revision:
     return Revision("HEAD", head)
 
 
+def _inside(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """Tar's "data" filter, skipping (not failing on) a link that points outside the copy."""
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None
+
+
 def export_project(root: Path, revision: Revision, dest: Path) -> Path:
     """Write the project's files as they were at ``revision`` into ``dest``; returns ``dest``.
 
@@ -101,16 +109,17 @@ def export_project(root: Path, revision: Revision, dest: Path) -> Path:
     is made of). A project folder that did not exist at that revision exports nothing.
     """
     tree = f"{revision.commit}:{project_prefix(root)}"
-    listing = _git(root, "ls-tree", "--name-only", tree)
+    top = Path(_out(_git(root, "rev-parse", "--show-toplevel")))  # archive paths are relative
+    listing = _git(top, "ls-tree", "--name-only", tree)
     present = set(_out(listing).splitlines()) if listing.returncode == 0 else set()
     parts = [part for part in PROJECT_PARTS if part in present]
     dest.mkdir(parents=True, exist_ok=True)
     if not parts:
         return dest
-    result = _git(root, "archive", "--format=tar", tree, "--", *parts)
+    result = _git(top, "archive", "--format=tar", tree, "--", *parts)
     if result.returncode != 0:
         reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise DiffError(f"cannot read revision {revision.name}: {reason[0] if reason else '?'}")
     with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
-        archive.extractall(dest, filter="data")
+        archive.extractall(dest, filter=_inside)
     return dest

@@ -257,3 +257,23 @@ def test_a_mistake_is_one_line_and_exit_1(
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
+
+
+def test_an_issue_that_no_longer_renders_says_why(run: CliRunner, repo: Path) -> None:
+    edit(repo / "newsletters" / f"{SECONDARY}.yaml", "    title: ", "    titel: ")
+    issue = issues_of(diff_json(run, repo))[SECONDARY]
+    assert issue["status"] == "changed"
+    problems = issue["problems"]
+    assert isinstance(problems, dict)
+    assert problems["before"] == []
+    assert any("stories[0].titel: unknown field" in p for p in problems["after"])
+    assert "cannot render now: " in str(issue["summary"])
+
+
+def test_a_project_in_a_subfolder_of_the_repository(run: CliRunner, project_copy: Path) -> None:
+    top = project_copy.parent
+    init_repo(top)
+    retitle(project_copy)
+    issues = issues_of(diff_json(run, project_copy))
+    assert issues[SECONDARY]["status"] == "changed"
+    assert issues[APPEAL]["status"] == "unchanged"
