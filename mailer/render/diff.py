@@ -72,6 +72,11 @@ def _read_yaml(path: Path, shown: str) -> object:
         return None
 
 
+def _local(message: str, root: Path) -> str:
+    """A message with paths relative to the project, so both sides word it the same."""
+    return message.replace(f"{root.resolve()}/", "").replace(f"{root}/", "")
+
+
 def load_tree(root: Path) -> Tree:
     """The project at ``root``; invalid settings are kept as a problem, not raised."""
     project: Project | None = None
@@ -79,7 +84,7 @@ def load_tree(root: Path) -> Tree:
     try:
         project = load_project(root)
     except SettingsError as exc:
-        problem = str(exc.problems[0]) if exc.problems else str(exc)
+        problem = _local(str(exc.problems[0]) if exc.problems else str(exc), root)
     issues: dict[str, Path] = {}
     for path in issue_paths_in(root / NEWSLETTERS):
         data = _read_yaml(path, path.name)
@@ -108,7 +113,7 @@ def render_side(tree: Tree, issue_id: str) -> Side | None:
     try:
         email = render_issue(issue, project)
     except RenderError as exc:
-        problems.append(f"{shown}: cannot render: {exc}")
+        problems.append(_local(f"{shown}: cannot render: {exc}", tree.root))
     srcs = [s.image.src for s in issue.stories if s.image and "://" not in s.image.src]
     images = {src: digest(project.images / src) for src in srcs}
     roots = (f"email/{issue.layout}.mjml.j2", "email/text.txt.j2")

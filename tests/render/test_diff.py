@@ -277,3 +277,10 @@ def test_a_project_in_a_subfolder_of_the_repository(run: CliRunner, project_copy
     issues = issues_of(diff_json(run, project_copy))
     assert issues[SECONDARY]["status"] == "changed"
     assert issues[APPEAL]["status"] == "unchanged"
+
+
+def test_settings_broken_on_both_sides_alike_change_nothing(run: CliRunner, repo: Path) -> None:
+    edit(repo / "newsletter.yaml", "base_url: https://", "base_url: ftp://")
+    commit(repo, "a broken base_url")
+    issues = issues_of(diff_json(run, repo, "HEAD"))
+    assert {issue["status"] for issue in issues.values()} == {"unchanged"}
