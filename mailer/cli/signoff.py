@@ -149,7 +149,7 @@ def approve(ctx: click.Context, issue: str, by: str, withdraw: bool, as_json: bo
 
 def _approve(root: Path, project: Project, ref: str, by: str, as_json: bool) -> None:
     from mailer.content.issue import find_issue
-    from mailer.render.email import email_hash
+    from mailer.render.email import email_hash, short_hash
     from mailer.render.manifest import render_manifest
     from mailer.send import approvals
     from mailer.send.plans import checked_email
@@ -161,12 +161,16 @@ def _approve(root: Path, project: Project, ref: str, by: str, as_json: bool) -> 
         issue, email = checked_email(project, find_issue(ref, project), now=now)
         manifest = render_manifest(issue, project)
     with open_engine(root) as engine, user_errors():
-        approvals.approve(engine, issue.id, email_hash(email), manifest, by, now, who=os_user())
+        mine = approvals.approve(
+            engine, issue.id, email_hash(email), manifest, by, now, who=os_user()
+        )
         status = approvals.approval_status(engine, email, rule.required, rule.approvers, manifest)
     if as_json:
         print_json(status.as_dict())
         return
-    click.echo(status.message)
+    click.echo(f"{issue.id}: {mine.by} approved version {short_hash(mine.email_hash)}")
+    if not status.ok:
+        click.echo(status.message)
 
 
 def _withdraw(root: Path, project: Project, ref: str, by: str, as_json: bool) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 
 from mailer.cli import cli
 from mailer.render.email import email_hash, short_hash
-from mailer.send.approvals import APPROVED, WITHDRAWN
+from mailer.render.manifest import render_manifest
+from mailer.send.approvals import APPROVED, WITHDRAWN, approval_status, approve
 from mailer.send.campaigns import get_campaign
 from mailer.send.plans import checked_email
 from mailer.settings import load_project
@@ -91,7 +92,7 @@ def test_an_approved_issue_sends_and_its_campaign_shows_the_approved_version(
     approved = newsletter("approve", ISSUE, "--by", "Jane Doe")
     assert approved.exit_code == 0, approved.output
     version = current_hash(project_copy)
-    assert f"{ISSUE}: version {short_hash(version)} approved by Jane Doe" in approved.stdout
+    assert approved.stdout == f"{ISSUE}: Jane Doe approved version {short_hash(version)}\n"
     sent = newsletter("send", ISSUE, "--yes")
     assert sent.exit_code == 0, sent.output
     assert len(sent_files(project_copy)) == 3
@@ -164,7 +165,9 @@ def test_two_approvers_one_is_not_enough_and_the_same_person_twice_is_not_two(
 ) -> None:
     require_approval(project_copy, approvers=2)
     write_issue(project_copy, ISSUE, send_at=datetime.now(UTC) - timedelta(hours=1))
-    assert newsletter("approve", ISSUE, "--by", "Jane Doe").exit_code == 0
+    first = newsletter("approve", ISSUE, "--by", "Jane Doe")
+    assert first.exit_code == 0, first.output
+    assert "needs 1 more approval(s)" in first.stdout
     assert newsletter("approve", ISSUE, "--by", "jane  doe").exit_code == 0
     refused = newsletter("send", ISSUE, "--yes")
     assert refused.exit_code == 1
@@ -226,3 +229,18 @@ def test_without_the_setting_an_unapproved_ready_issue_sends_as_before(
     sent = newsletter("send", ISSUE, "--yes")
     assert sent.exit_code == 0, sent.output
     assert len(sent_files(project_copy)) == 3
+
+
+def test_the_library_reports_the_status_the_staff_console_shows(
+    engine: Engine, issue: Path, project_copy: Path
+) -> None:
+    project = load_project(project_copy)
+    found, email = checked_email(project, issue, now=datetime.now(UTC))
+    manifest = render_manifest(found, project)
+    before = approval_status(engine, email, True, 1, manifest)
+    assert (before.ok, before.approvals, before.changes) == (False, (), ())
+    approve(engine, ISSUE, email_hash(email), manifest, "Jane Doe", datetime.now(UTC))
+    after = approval_status(engine, email, True, 1, manifest)
+    assert (after.ok, after.people) == (True, ("Jane Doe",))
+    assert after.message == f"{ISSUE}: version {short_hash(email_hash(email))} approved by Jane Doe"
+    assert after.as_dict()["approved_by"] == ["Jane Doe"]
