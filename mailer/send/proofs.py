@@ -39,6 +39,8 @@ from subscribers.db import read_connection, write_transaction
 DEFAULT_ZONE = "Europe/London"
 MAX_ADDRESSES = 50
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+#: the hidden preheader stays first, so an inbox still previews it under the proof's subject
+_PREHEADER = re.compile(r'<div class="preheader"[^>]*>.*?</div>', re.IGNORECASE | re.DOTALL)
 
 
 def display_zone(project: Project) -> tzinfo:
@@ -125,7 +127,7 @@ def proof_email(email: Email, *, now: datetime, zone: tzinfo) -> Email:
         'padding:12px;font:bold 14px/1.4 Helvetica,Arial,sans-serif;text-align:center;" '
         f'role="note">{html.escape(notice)}</div>'
     )
-    match = _BODY.search(email.html)
+    match = _PREHEADER.search(email.html) or _BODY.search(email.html)
     at = match.end() if match else 0
     return replace(
         email,

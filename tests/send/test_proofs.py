@@ -23,7 +23,7 @@ from mailer.cli import cli
 from mailer.render.email import email_hash, short_hash
 from mailer.send.campaigns import get_campaign
 from mailer.send.plans import checked_email
-from mailer.send.proofs import display_zone, list_proofs, local_time
+from mailer.send.proofs import display_zone, list_proofs, local_time, proof_email
 from mailer.settings import load_project
 from subscribers.audit import os_user
 from tests.fakesendgrid import FakeSendGrid
@@ -208,3 +208,15 @@ def test_times_are_shown_in_the_charitys_zone_london_by_default(project_copy: Pa
     zone = display_zone(load_project(project_copy))
     assert local_time(datetime(2026, 7, 1, 8, 0, tzinfo=UTC), zone) == "1 Jul 2026 09:00 BST"
     assert local_time(datetime(2026, 12, 4, 8, 0, tzinfo=UTC), zone) == "4 Dec 2026 08:00 GMT"
+
+
+def test_the_banner_comes_after_the_hidden_preheader_so_inboxes_still_preview_it(
+    project_copy: Path,
+) -> None:
+    project = load_project(project_copy)
+    path = project_copy / "newsletters" / f"{SAMPLE_ISSUE}.yaml"
+    rendered = checked_email(project, path, now=datetime.now(UTC))[1]
+    marked = proof_email(rendered, now=datetime.now(UTC), zone=display_zone(project))
+    preheader = marked.html.index('class="preheader"')
+    banner = marked.html.index("PROOF of version")
+    assert marked.html.index("<body") < preheader < banner
