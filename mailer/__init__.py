@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from mailer.config import Config, Secret
     from mailer.content.issue import Issue, find_issue, issue_paths, load_issue
     from mailer.errors import (
+        ApprovalError,
         CampaignError,
         ContentError,
         DiffError,
         EmbargoError,
         MailerError,
         Problem,
+        ProofError,
         RenderError,
         SendError,
         SettingsError,
@@ -46,11 +48,20 @@ if TYPE_CHECKING:
     from mailer.events.webhook import Event, parse_events, verify_signature
     from mailer.render.check import CheckReport, check_paths
     from mailer.render.diff import diff_revision
-    from mailer.render.email import Email
+    from mailer.render.email import Email, email_hash
+    from mailer.render.manifest import render_manifest
     from mailer.render.review import DiffReport
     from mailer.render.view import render_issue
+    from mailer.send.approvals import (
+        Approval,
+        ApprovalStatus,
+        approval_status,
+        approve,
+        withdraw,
+    )
     from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
-    from mailer.send.plans import DueDecision, dry_run, plan_due, prepare_email
+    from mailer.send.plans import DueDecision, checked_email, dry_run, plan_due, prepare_email
+    from mailer.send.proofs import ProofResult, display_zone, list_proofs, send_proof
     from mailer.send.runs import (
         DueRun,
         Outcome,
@@ -77,12 +88,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.config": ("Config", "Secret"),
     "mailer.content.issue": ("Issue", "find_issue", "issue_paths", "load_issue"),
     "mailer.errors": (
+        "ApprovalError",
         "CampaignError",
         "ContentError",
         "DiffError",
         "EmbargoError",
         "MailerError",
         "Problem",
+        "ProofError",
         "RenderError",
         "SendError",
         "SettingsError",
@@ -94,11 +107,20 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.events.webhook": ("Event", "parse_events", "verify_signature"),
     "mailer.render.check": ("CheckReport", "check_paths"),
     "mailer.render.diff": ("diff_revision",),
-    "mailer.render.email": ("Email",),
+    "mailer.render.email": ("Email", "email_hash"),
+    "mailer.render.manifest": ("render_manifest",),
     "mailer.render.review": ("DiffReport",),
     "mailer.render.view": ("render_issue",),
+    "mailer.send.approvals": (
+        "Approval",
+        "ApprovalStatus",
+        "approval_status",
+        "approve",
+        "withdraw",
+    ),
     "mailer.send.campaigns": ("Campaign", "get_campaign", "list_campaigns"),
-    "mailer.send.plans": ("DueDecision", "dry_run", "plan_due", "prepare_email"),
+    "mailer.send.plans": ("DueDecision", "checked_email", "dry_run", "plan_due", "prepare_email"),
+    "mailer.send.proofs": ("ProofResult", "display_zone", "list_proofs", "send_proof"),
     "mailer.send.runs": (
         "DueRun",
         "Outcome",
@@ -122,6 +144,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "Approval",
+    "ApprovalError",
+    "ApprovalStatus",
     "Campaign",
     "CampaignError",
     "CampaignReport",
@@ -142,6 +167,8 @@ __all__ = [
     "Outcome",
     "Problem",
     "Project",
+    "ProofError",
+    "ProofResult",
     "RecipientLinks",
     "RecordSummary",
     "RenderError",
@@ -156,16 +183,22 @@ __all__ = [
     "Transport",
     "TransportConfigError",
     "WebhookError",
+    "approval_status",
+    "approve",
     "campaign_report",
     "check_paths",
+    "checked_email",
     "create_app",
     "create_preview_app",
     "diff_revision",
+    "display_zone",
     "dry_run",
+    "email_hash",
     "find_issue",
     "get_campaign",
     "issue_paths",
     "list_campaigns",
+    "list_proofs",
     "load_issue",
     "load_project",
     "outcome_of",
@@ -174,13 +207,16 @@ __all__ = [
     "prepare_email",
     "record_events",
     "render_issue",
+    "render_manifest",
     "run_campaign",
     "send_campaign",
     "send_due",
     "send_issue",
+    "send_proof",
     "transport_from_config",
     "utc_now",
     "verify_signature",
+    "withdraw",
 ]
 
 
