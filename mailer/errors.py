@@ -6,6 +6,7 @@ The whole tree::
     ├── SettingsError           newsletter.yaml missing or invalid
     ├── ContentError            an issue file is invalid; carries every Problem found
     ├── RenderError             a template or the MJML compiler failed (names file and line)
+    │   └── ImageError              a local image cannot be used (unreadable, format, too large)
     ├── SendError               sending could not start or had to stop
     │   ├── TransportConfigError    no/ambiguous transport, missing API key, …
     │   ├── EmbargoError            an embargoed story is not yet publishable
@@ -79,6 +80,10 @@ class ContentError(MailerError):
 
 class RenderError(MailerError):
     """A template or the MJML compiler failed."""
+
+
+class ImageError(RenderError):
+    """A local image cannot go into an email: unreadable, the wrong format or too many pixels."""
 
 
 class SendError(MailerError):
