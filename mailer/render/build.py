@@ -44,8 +44,8 @@ def build_issue(
 
 def _build_afresh(ref: str, root: Path, now: datetime) -> tuple[Built, Conditions | None]:
     from mailer.content.issue import find_issue
-    from mailer.render.images import RESIZED
     from mailer.render.check import check_paths
+    from mailer.render.images import RESIZED
     from mailer.settings import load_project
 
     project = load_project(root)

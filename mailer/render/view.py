@@ -31,6 +31,7 @@ from mailer.render.email import (
     Email,
     break_tags,
 )
+from mailer.render.images import local_image, prepare_image
 from mailer.render.markdown import (
     add_utm,
     link_line,
@@ -38,7 +39,6 @@ from mailer.render.markdown import (
     markdown_to_text,
     wrap_text,
 )
-from mailer.render.images import local_image, prepare_image
 from mailer.render.mjml import compile_mjml
 from mailer.render.palette import dark_palette
 from mailer.settings import Project, Settings
@@ -116,10 +116,8 @@ def sized_image_url(src: str, display_width: int, project: Project) -> str:
     An image that cannot be prepared keeps its own URL; ``check`` reports why.
     """
     if local_image(src):
-        try:
+        with contextlib.suppress(ImageError, OSError):
             src = prepare_image(project.images, src, display_width).name
-        except (ImageError, OSError):
-            pass
     return image_url(src, project.settings)
 
 
