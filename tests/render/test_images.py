@@ -245,3 +245,23 @@ def test_an_upright_copy_without_metadata(project_copy: Path) -> None:
     with Image.open(images / linked_copy(build(project_copy))) as copy:
         assert copy.size == (1104, 1472)
         assert not copy.getexif()
+
+
+def test_a_gif_is_copied_as_it_is_so_an_animation_keeps_moving(project_copy: Path) -> None:
+    images = project_copy / "newsletters" / "images"
+    frames = [Image.new("P", (1600, 800), colour) for colour in (1, 2)]
+    frames[0].save(images / "wave.gif", save_all=True, append_images=frames[1:], duration=200)
+    use_image(project_copy, "wave.gif")
+    copy = images / linked_copy(build(project_copy))
+    assert copy.suffix == ".gif"
+    assert copy.read_bytes() == (images / "wave.gif").read_bytes()
+
+
+def test_a_deleted_copy_is_made_again_even_for_a_cached_build(project_copy: Path) -> None:
+    images = project_copy / "newsletters" / "images"
+    save(photo((1600, 900)), images / "big.jpg", "JPEG")
+    use_image(project_copy, "big.jpg")
+    first = linked_copy(build_issue(DIGEST, project_copy, now=NOW))
+    (images / first).unlink()
+    assert linked_copy(build_issue(DIGEST, project_copy, now=NOW)) == first
+    assert (images / first).is_file()
