@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from mailer.cli import cli
 from mailer.errors import Problem
 from mailer.render.build import build_issue
 from mailer.render.cache import Built
@@ -265,3 +267,20 @@ def test_a_deleted_copy_is_made_again_even_for_a_cached_build(project_copy: Path
     (images / first).unlink()
     assert linked_copy(build_issue(DIGEST, project_copy, now=NOW)) == first
     assert (images / first).is_file()
+
+
+def test_check_prints_the_image_problem_at_the_src_line(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    use_image(project_copy, "Bone-Scan.png")
+    issue = f"newsletters/{DIGEST}.yaml"
+    result = CliRunner().invoke(
+        cli, ["--project", str(project_copy), "check", str(project_copy / issue)]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{issue}:47:7: stories[2].image.src: no such image: newsletters/images/Bone-Scan.png; "
+        "did you mean 'bone-scan.png'? (capitals matter in file names)\n"
+        "1 file checked: 1 error, 0 warnings\n"
+    )
