@@ -8,7 +8,11 @@ as a user runs it) with the official mjml CLI (``node_modules/.bin/mjml``, insta
 and the median of the per-pair ratios (target: build at least 4x faster than the CLI), twice:
 for an unchanged issue (served by the build cache, see ``mailer/render/cache.py``) and with
 ``--no-cache`` (load, validate, lint, Jinja, MJML via MRML, text and the .eml every time).
-Then times the whole-process ``newsletter check`` of every issue in ``newsletters/``. With
+Then times the whole-process ``newsletter check`` of every issue in ``newsletters/``, and a
+``build`` of the digest in a copy of the project whose story image is a 12-megapixel JPEG
+(made here with Pillow): cold (the resized copy deleted before each run, so the photo is
+decoded, resized and compressed), warm (``--no-cache``: loaded and rendered again, but the
+resized copy is found by its content-hashed name) and fully cached. With
 ``--in-process`` it also prints the in-process load+render and MJML-only times of the digest
 and a 40-story stress issue.
 
@@ -18,6 +22,7 @@ The machine may be shared: repeat the run and report a range, not one figure.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,6 +113,59 @@ def bench_check(runs: int) -> None:
     print(f"  {label:<44}{statistics.median(times):>8.1f} ms  [{min(times):.0f}-{max(times):.0f}]")
 
 
+def photo_project(folder: Path) -> Path:
+    """A copy of the project whose digest shows a 4000x3000 JPEG photo."""
+    from PIL import Image
+
+    root = folder / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "newsletter.yaml", root / "newsletter.yaml")
+    shutil.copytree(ROOT / "templates", root / "templates")
+    shutil.copytree(ROOT / "newsletters", root / "newsletters")
+    size = (4000, 3000)
+    channels = (
+        Image.linear_gradient("L").resize(size),
+        Image.effect_noise(size, 40),
+        Image.linear_gradient("L").rotate(90).resize(size),
+    )
+    Image.merge("RGB", channels).save(root / "newsletters" / "images" / "photo.jpg", quality=92)
+    issue = root / "newsletters" / f"{DIGEST}.yaml"
+    text = issue.read_text(encoding="utf-8").replace("src: bone-scan.png", "src: photo.jpg")
+    issue.write_text(text, encoding="utf-8")
+    return root
+
+
+def bench_image_build(runs: int) -> None:
+    """Whole-process ``build`` with a photo to resize: cold, warm and fully cached."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = photo_project(Path(tmp))
+        source = root / "newsletters" / "images" / "photo.jpg"
+        build = [newsletter_exe(), "--project", str(root), "build", DIGEST, "--out", tmp]
+        resized = root / "newsletters" / "images" / "resized"
+
+        def cold() -> None:
+            for copy in resized.glob("photo-*"):
+                copy.unlink()
+            wall_ms([*build, "--no-cache"])
+
+        mb = source.stat().st_size / 1024 / 1024
+        print(f"build with a 4000x3000 JPEG photo ({mb:.1f} MB), median of {runs}")
+        cases = (
+            ("cold: photo resized (--no-cache)", cold),
+            ("warm: resized copy reused (--no-cache)", partial(wall_ms, [*build, "--no-cache"])),
+            ("warm: unchanged issue, build cache", partial(wall_ms, build)),
+        )
+        for label, run in cases:
+            run()
+            times = [median_ms(run, 1) for _ in range(runs)]
+            print(
+                f"  {label:<44}{statistics.median(times):>8.1f} ms"
+                f"  [{min(times):.0f}-{max(times):.0f}]"
+            )
+        (copy,) = resized.glob("photo-*")
+        print(f"  resized copy: {copy.name}, {copy.stat().st_size / 1024:.0f} KB")
+
+
 def bench_in_process(runs: int) -> None:
     """In-process load+render and MJML-only medians of the digest and the stress issue."""
     sys.path.insert(0, str(ROOT))
@@ -144,6 +202,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         bench_build(args.runs, Path(out))
     bench_check(max(5, args.runs // 2))
+    bench_image_build(max(5, args.runs // 2))
     if args.in_process:
         bench_in_process(50)
 

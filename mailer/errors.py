@@ -6,6 +6,7 @@ The whole tree::
     ├── SettingsError           newsletter.yaml missing or invalid
     ├── ContentError            an issue file is invalid; carries every Problem found
     ├── RenderError             a template or the MJML compiler failed (names file and line)
+    │   └── ImageError              a local image cannot be used (unreadable, format, too large)
     ├── DiffError               `newsletter diff`: not a git repository, unknown revision or issue
     ├── SendError               sending could not start or had to stop
     │   ├── TransportConfigError    no/ambiguous transport, missing API key, …
@@ -86,6 +87,10 @@ class RenderError(MailerError):
 
 class DiffError(MailerError):
     """``newsletter diff`` cannot compare: no git repository, an unknown revision or issue id."""
+
+
+class ImageError(RenderError):
+    """A local image cannot go into an email: unreadable, the wrong format or too many pixels."""
 
 
 class SendError(MailerError):

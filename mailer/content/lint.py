@@ -1,10 +1,11 @@
 """Lints of a loaded issue: problems the schema cannot see, found without rendering.
 
 ``lint_issue`` looks at a parsed, valid ``Issue`` and its YAML positions: links that are not
-https://, vague link text, missing local images, embargoes later than ``send_at`` or not yet
+https://, vague link text, embargoes later than ``send_at`` or not yet
 lifted, a long subject, a missing preheader. ``lint_brand`` checks the WCAG contrast of the
 brand colours in ``newsletter.yaml``. Each problem is located as ``path:line:column: field``.
-Checks that need the rendered email (the HTML size) live in :mod:`mailer.render.check`.
+Checks that need the rendered email (the HTML size) live in :mod:`mailer.render.check`, and
+those of images (which need Pillow) in :mod:`mailer.render.imagecheck`.
 """
 
 from __future__ import annotations
@@ -86,19 +87,10 @@ def _lint_stories(
     issue: Issue, project: Project, where: _Locator, now: datetime
 ) -> Iterator[Problem]:
     for i, story in enumerate(issue.stories):
-        if story.image is not None:
-            yield from _lint_image(story.image.src, ("stories", i, "image", "src"), project, where)
         if story.embargo_until is not None:
             yield from _lint_embargo(
                 issue, story.embargo_until, ("stories", i, "embargo_until"), where, now
             )
-
-
-def _lint_image(src: str, loc: Loc, project: Project, where: _Locator) -> Iterator[Problem]:
-    if src.startswith("http://"):
-        yield where.at(loc, "image is not https://")
-    elif not src.startswith("https://") and not (project.images / src).is_file():
-        yield where.at(loc, f"no such image: newsletters/images/{src}")
 
 
 def _lint_embargo(

@@ -8,6 +8,7 @@ the issue passed.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def build_issue(
 def _build_afresh(ref: str, root: Path, now: datetime) -> tuple[Built, Conditions | None]:
     from mailer.content.issue import find_issue
     from mailer.render.check import check_paths
+    from mailer.render.images import RESIZED
     from mailer.settings import load_project
 
     project = load_project(root)
@@ -58,5 +60,9 @@ def _build_afresh(ref: str, root: Path, now: datetime) -> tuple[Built, Condition
         for story in issue.stories
         if story.image is not None and not story.image.src.startswith(("http://", "https://"))
     ]
+    if email is not None:  # the resized copies the HTML links to must stay there
+        media = re.escape(f"{project.settings.base_url}/media/{RESIZED}/")
+        copies = re.findall(f'{media}([^"?#\\s]+)', email.html)
+        images += sorted({f"{NEWSLETTERS}/images/{RESIZED}/{name}" for name in copies})
     embargoes = [story.embargo_until for story in issue.stories if story.embargo_until]
     return built, Conditions.observe(root, images, embargoes)

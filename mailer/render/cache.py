@@ -15,10 +15,12 @@ The key is a SHA-256 over everything the result is a function of:
 - each library on that path: where it is installed and the size and modification time of its
   ``__init__`` (as Python's own bytecode cache judges a source file), so an upgrade is a miss.
 
-Two inputs are not file contents: whether a local image exists, and whether an embargo has
-lifted. An entry records the images the lint looked at and the embargo times, and is used only
-while every image still exists (or not) as it did and every embargo is still in the future (or
-not) as it was. Otherwise the issue is built afresh and the entry replaced.
+Two inputs are outside the issue file: the local images and whether an embargo has lifted.
+An entry records a SHA-256 of each image the issue names (or that it is missing) and of each
+resized copy the HTML links to (:mod:`mailer.render.images`), and the embargo times; it is used
+only while every image still has the same bytes (or is still missing), every copy is still
+there and every embargo is still in the future (or not) as it was. Otherwise the issue is
+built afresh and the entry replaced.
 
 Entries are JSON files under ``<project>/.cache/newsletter/builds/`` (gitignored), written
 atomically (:mod:`mailer.content.diskcache`); an unreadable entry is a miss and a cache that
@@ -40,7 +42,7 @@ from mailer.content.files import SETTINGS_FILE
 from mailer.errors import Problem
 from mailer.render.email import Email
 
-CACHE_FORMAT = "newsletter-build-1"
+CACHE_FORMAT = "newsletter-build-2"
 PACKAGE = Path(__file__).resolve().parents[1]  # mailer/
 SOURCES = ("content/*.py", "render/*.py", "settings.py", "errors.py")
 LIBRARIES = (
@@ -54,6 +56,7 @@ LIBRARIES = (
     "mdurl",
     "nh3",
     "mjml",
+    "PIL",
 )
 _DATES = ("send_at", "embargo_until")
 
@@ -76,7 +79,7 @@ class Built:
 class Conditions:
     """What else a built issue depends on: local images and embargo times."""
 
-    images: Mapping[str, bool]  # path relative to the project root → whether it is a file
+    images: Mapping[str, str]  # path relative to the project root → file_stamp()
     embargoes: tuple[datetime, ...]
 
     @classmethod
@@ -84,16 +87,24 @@ class Conditions:
         cls, root: Path, images: Iterable[str], embargoes: Iterable[datetime]
     ) -> Conditions:
         """The conditions now: ``images`` are paths relative to the project ``root``."""
-        return cls({path: (root / path).is_file() for path in images}, tuple(embargoes))
+        return cls({path: file_stamp(root / path) for path in images}, tuple(embargoes))
 
     def hold(self, root: Path, now: datetime, lifted: list[bool]) -> bool:
         """Whether every image and embargo is as it was when ``lifted`` was observed."""
         if self.lifted(now) != lifted:
             return False
-        return all((root / path).is_file() == exists for path, exists in self.images.items())
+        return all(file_stamp(root / path) == stamp for path, stamp in self.images.items())
 
     def lifted(self, now: datetime) -> list[bool]:
         return [embargo <= now for embargo in self.embargoes]
+
+
+def file_stamp(path: Path) -> str:
+    """The SHA-256 of a file's bytes, or ``"missing"``."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def _code_fingerprint() -> bytes:

@@ -17,6 +17,7 @@ from mailer.content.issue import Issue, issue_paths, parse_issue
 from mailer.content.lint import lint_brand, lint_issue
 from mailer.errors import Problem, RenderError
 from mailer.render.email import Email
+from mailer.render.imagecheck import lint_images
 from mailer.settings import Project
 
 HTML_LIMIT = 90 * 1024  # Gmail clips at ~102 KB; click tracking makes links longer after we send
@@ -88,6 +89,7 @@ def check_paths(
     for path in chosen:
         parsed = parse_issue(path, project)
         problems = list(parsed.problems)
+        problems.extend(lint_images(parsed, project))  # also makes the resized copies
         email = None
         if parsed.issue is not None:
             problems.extend(lint_issue(parsed, project, now=now))

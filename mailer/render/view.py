@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from mailer.content.diskcache import cache_folder, library_stamp
 from mailer.content.issue import Issue, Story, story_slug
-from mailer.errors import RenderError
+from mailer.errors import ImageError, RenderError
 from mailer.render.email import (
     FIRST_NAME_HTML,
     FIRST_NAME_TEXT,
@@ -31,6 +31,7 @@ from mailer.render.email import (
     Email,
     break_tags,
 )
+from mailer.render.images import local_image, prepare_image
 from mailer.render.markdown import (
     add_utm,
     link_line,
@@ -104,9 +105,20 @@ def _environments(templates: Path, root: Path) -> tuple[jinja2.Environment, jinj
 
 def image_url(src: str, settings: Settings) -> str:
     """An image's absolute URL: https:// as written, or served from ``/media/`` by the web app."""
-    if src.startswith(("http://", "https://")):
+    if not local_image(src):
         return src
     return f"{settings.base_url}/media/{src}"
+
+
+def sized_image_url(src: str, display_width: int, project: Project) -> str:
+    """The URL of the resized, content-hashed copy of a local image (:mod:`.images`).
+
+    An image that cannot be prepared keeps its own URL; ``check`` reports why.
+    """
+    if local_image(src):
+        with contextlib.suppress(ImageError, OSError):
+            src = prepare_image(project.images, src, display_width).name
+    return image_url(src, project.settings)
 
 
 def view_url(issue_id: str, settings: Settings) -> str:
@@ -143,7 +155,8 @@ def utm_content(story: Story) -> str:
     return slug.strip("-") or story_slug(story)
 
 
-def _story_view(story: Story, settings: Settings, links: _Links) -> dict[str, Any]:
+def _story_view(story: Story, project: Project, links: _Links) -> dict[str, Any]:
+    settings = project.settings
     colours = settings.brand.colours
     slug = utm_content(story)
     utm = dict(links.utm, utm_content=slug) if links.utm else {}
@@ -169,10 +182,11 @@ def _story_view(story: Story, settings: Settings, links: _Links) -> dict[str, An
         )
     image = None
     if story.image:
+        width = story.image.width or CONTENT_WIDTH
         image = {
-            "src": image_url(story.image.src, settings),
+            "src": sized_image_url(story.image.src, width, project),
             "alt": "" if story.image.decorative else break_tags(story.image.alt or ""),
-            "width": story.image.width or CONTENT_WIDTH,
+            "width": width,
         }
     link = None
     if story.link:
@@ -227,7 +241,7 @@ def build_context(issue: Issue, project: Project) -> dict[str, Any]:
         "preferences_url": PREFERENCES_URL,
         "intro_html": Markup(markdown_to_html(issue.intro, link_style=link_style, utm=links.utm)),
         "intro_text": markdown_to_text(issue.intro, utm=links.utm),
-        "stories": [_story_view(story, settings, links) for story in issue.stories],
+        "stories": [_story_view(story, project, links) for story in issue.stories],
         "cta": cta,
     }
 

@@ -3,7 +3,8 @@
 Only image files strictly inside that folder are served. Every refusal is the same 404, so the
 answer never tells whether something exists outside: ``..`` and ``.`` segments (literal or
 percent-encoded), absolute paths, backslashes, NUL, hidden files, symlinks that lead out of
-the folder, folders, and files of other types.
+the folder, folders, and files of other types. The resized copies under ``resized/`` are named
+after their content (:mod:`mailer.render.images`), so they may be cached for good.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ MEDIA_TYPES: dict[str, str] = {
     ".avif": "image/avif",
     ".svg": "image/svg+xml",
 }
+
+RESIZED_PREFIX = "resized/"
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 # An SVG opened on its own is a document: no scripts, no plugins, nothing it can reach.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -56,7 +60,9 @@ def media_endpoint(images: Path) -> Endpoint:
         target = resolve_media(images, request.path_params["path"])
         if target is None:
             raise HTTPException(404)
-        headers = {"Cache-Control": "public, max-age=86400"}
+        requested = request.path_params["path"]
+        lasting = requested.startswith(RESIZED_PREFIX)
+        headers = {"Cache-Control": IMMUTABLE if lasting else "public, max-age=86400"}
         suffix = target.suffix.lower()
         if suffix == ".svg":
             headers["Content-Security-Policy"] = SVG_POLICY

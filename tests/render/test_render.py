@@ -75,8 +75,9 @@ def test_every_image_has_alt_text(digest: Email) -> None:
 
 
 def test_local_images_become_absolute_media_urls(digest: Email) -> None:
-    sources = [img.attributes["src"] for img in HTMLParser(digest.html).css("img")]
-    assert "https://news.example.org/media/bone-scan.png" in sources
+    sources = [str(img.attributes["src"]) for img in HTMLParser(digest.html).css("img")]
+    resized = r"https://news\.example\.org/media/resized/bone-scan-[0-9a-f]{16}\.png"
+    assert any(re.fullmatch(resized, src) for src in sources)
 
 
 def test_decorative_image_has_empty_alt(project: Project) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from PIL import Image
 
+from mailer.render.images import prepare_image
+from mailer.settings import Project
 from tests.plugins.web import PNG, LiveServer, raw_get
 
 
@@ -15,6 +18,18 @@ def test_image_is_served_with_its_type(client: httpx.Client) -> None:
     assert response.headers["content-type"] == "image/png"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "max-age" in response.headers["cache-control"]
+
+
+def test_a_resized_copy_is_served_and_cached_for_good(
+    client: httpx.Client, web_project: Project
+) -> None:
+    Image.new("RGB", (1200, 600), "#6b1f73").save(web_project.images / "photo.png")
+    prepared = prepare_image(web_project.images, "photo.png", 552)
+    response = client.get(f"/media/{prepared.name}")
+    assert prepared.name.startswith("resized/photo-")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
 def test_image_in_a_subfolder_is_served(client: httpx.Client) -> None:
