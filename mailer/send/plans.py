@@ -31,6 +31,7 @@ from mailer.render.email import (
 )
 from mailer.send.campaigns import (
     Campaign,
+    audience_bases,
     campaigns_to_resume,
     get_campaign,
     record_test_send,
@@ -62,8 +63,8 @@ def prepare_email(
             "nothing was sent"
         )
     if list_id is not None:
-        project.settings.list_named(list_id)
-        email = replace(email, list_id=list_id)
+        chosen = project.settings.list_named(list_id)
+        email = replace(email, list_id=list_id, consent_only=chosen.consent_only)
     return email
 
 
@@ -77,7 +78,7 @@ def open_campaign(
     the subscribers were imported.
     """
     if get_campaign(engine, email.issue_id) is None and not count_audience(
-        engine, email.list_id, email.interests or None
+        engine, email.list_id, email.interests or None, bases=audience_bases(email)
     ):
         raise CampaignError(
             f"the audience of {email.issue_id} (list {email.list_id}"
@@ -241,7 +242,9 @@ def sandbox_send(
         recipients += len(chunk)
         chunk.clear()
 
-    for r in iter_audience(engine, email.list_id, email.interests or None):
+    for r in iter_audience(
+        engine, email.list_id, email.interests or None, bases=audience_bases(email)
+    ):
         chunk.append(Recipient(r.id, r.id, r.public_id, r.email, r.first_name))
         if len(chunk) >= size:
             flush()
@@ -264,10 +267,12 @@ def dry_run(
     engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
 ) -> dict[str, Any]:
     """The plan, without sending: recipients, batches and a redacted sample payload."""
-    total = count_audience(engine, email.list_id, email.interests or None)
+    bases = audience_bases(email)
+    total = count_audience(engine, email.list_id, email.interests or None, bases=bases)
     size = transport.max_batch
     first_two = itertools.islice(
-        iter_audience(engine, email.list_id, email.interests or None, page_size=2), 2
+        iter_audience(engine, email.list_id, email.interests or None, bases=bases, page_size=2),
+        2,
     )
     sample = [Recipient(r.id, r.id, r.public_id, r.email, r.first_name) for r in first_two]
     payload: Any = None
