@@ -267,13 +267,13 @@ def _update(
     missing = row.interests - held.interests
     new.add_interests(found.id, missing)
     list_status = held.status
-    mine = subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id
     upgrade = consent.basis.kind == CONSENT and held.basis not in (None, CONSENT)
     if list_status is None:
         new.join(found.id, list_id, consent, now)
     elif list_status != ACTIVE or upgrade:
         # re-activated on the row's basis; or consent replacing a soft opt-in
         basis = consent.basis.columns() if upgrade or list_status != ACTIVE else {}
+        mine = subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id
         connection.execute(
             update(subscriptions).where(*mine).values(status=ACTIVE, updated_at=now, **basis)
         )
