@@ -109,6 +109,11 @@ class MailingList(_Strict):
     id: Slug
     name: str = Field(min_length=1)
     description: str = ""
+    consent_only: bool = Field(
+        default=False,
+        description="Send only to subscribers who consented: never to those on the charitable "
+        "purpose soft opt-in.",
+    )
 
 
 class Interest(_Strict):

@@ -8,9 +8,11 @@ This package sits below ``mailer`` and never imports it. Modules, one job each:
 ``store``       opt-in, confirm, unsubscribe, bounce/complaint suppression, preferences
 ``suppression`` the rules of unsubscribe, hard bounce and complaint, for many ids at once
 ``privacy``     forget (GDPR erasure), export_data (subject access), purge_pending
+``fps``         suppress_address: Fundraising Preference Service requests, subscriber or not
 ``audience``    iter_audience / count_audience for the sender, active_ids_for
 ``bulk``        fast multi-row inserts, ``= ANY(array)`` lookups, chunks of ids
-``csvrows``     reading an import CSV; ``importer`` landing it; ``exporter`` CSV out, counts
+``csvrows``     reading an import CSV (with each row's lawful basis); ``importknown`` what the
+                store holds about a batch; ``importer`` landing it; ``exporter`` CSV out, counts
 ``keys``        secret keys from the environment, keyed address hashes
 ``tokens``      signed unsubscribe / preferences / confirm tokens
 ``audit``       the append-only audit log

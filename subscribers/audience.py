@@ -2,9 +2,10 @@
 
 Active subscribers with an active subscription to the list, never suppressed ones. With
 ``interests``, only subscribers whose interests overlap them, or who chose none (a subscriber
-with no interests gets everything on the list). Pages are read by keyset pagination on the
-subscriber id, each in its own short transaction, so memory stays flat however long the list
-and no read lock is held between pages.
+with no interests gets everything on the list). With ``bases`` (a consent-only list passes
+``("consent",)``), only subscriptions on one of those lawful bases. Pages are read by keyset
+pagination on the subscriber id, each in its own short transaction, so memory stays flat
+however long the list and no read lock is held between pages.
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ class Recipient(NamedTuple):
     first_name: str | None
 
 
-def _conditions(list_id: str, interests: Collection[str] | None) -> list[Any]:
+def _conditions(
+    list_id: str, interests: Collection[str] | None, bases: Collection[str] | None = None
+) -> list[Any]:
     conditions: list[Any] = [
         subscriptions.c.list_id == list_id,
         subscriptions.c.status == ACTIVE,
         subscribers.c.status == ACTIVE,
     ]
+    if bases is not None:
+        conditions.append(subscriptions.c.basis.in_(sorted(bases)))
     if interests:
         mine = subscriber_interests.c.subscriber_id == subscribers.c.id
         conditions.append(
@@ -52,10 +57,11 @@ def iter_audience(
     list_id: str,
     interests: Collection[str] | None = None,
     *,
+    bases: Collection[str] | None = None,
     page_size: int = 5000,
 ) -> Iterator[Recipient]:
     """Recipients in ascending id order, ``page_size`` rows per query."""
-    conditions = _conditions(list_id, interests)
+    conditions = _conditions(list_id, interests, bases)
     columns = (
         subscribers.c.id,
         subscribers.c.public_id,
@@ -82,9 +88,17 @@ def iter_audience(
         after = page[-1].id
 
 
-def count_audience(engine: Engine, list_id: str, interests: Collection[str] | None = None) -> int:
+def count_audience(
+    engine: Engine,
+    list_id: str,
+    interests: Collection[str] | None = None,
+    *,
+    bases: Collection[str] | None = None,
+) -> int:
     """How many recipients :func:`iter_audience` would yield now."""
-    query = select(func.count()).select_from(_joined()).where(*_conditions(list_id, interests))
+    query = (
+        select(func.count()).select_from(_joined()).where(*_conditions(list_id, interests, bases))
+    )
     with read_connection(engine) as connection:
         return int(connection.execute(query).scalar_one())
 
@@ -103,7 +117,12 @@ def active_ids_for(engine: Engine, subscriber_ids: Collection[int], list_id: str
     return found
 
 
-def audience_ids(list_id: str, interests: Collection[str] | None = None) -> Any:
+def audience_ids(
+    list_id: str,
+    interests: Collection[str] | None = None,
+    *,
+    bases: Collection[str] | None = None,
+) -> Any:
     """The audience's subscriber ids as a subquery (column ``id``), for ``INSERT … SELECT``.
 
     The sending ledger snapshots an audience with it in one statement, without streaming
@@ -112,6 +131,6 @@ def audience_ids(list_id: str, interests: Collection[str] | None = None) -> Any:
     return (
         select(subscribers.c.id)
         .select_from(_joined())
-        .where(*_conditions(list_id, interests))
+        .where(*_conditions(list_id, interests, bases))
         .subquery("audience")
     )

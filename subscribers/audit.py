@@ -56,9 +56,10 @@ def record_action(
     count: int,
     detail: str = "",
     subject: str | None = None,
+    source: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Append one entry, inside the caller's transaction."""
+    """Append one entry, inside the caller's transaction (``source``: what it came through)."""
     connection.execute(
         audit_log.insert().values(
             at=now or datetime.now(UTC),
@@ -67,6 +68,7 @@ def record_action(
             subject=subject,
             count=count,
             detail=detail,
+            source=source,
         )
     )
 

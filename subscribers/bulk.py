@@ -13,7 +13,17 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Connection, Integer, Table, any_, bindparam, insert
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    insert,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from subscribers.models import UtcDateTime
@@ -55,6 +65,8 @@ def insert_rows(
             sql_type, select = "timestamptz", f"c{index}"
         elif isinstance(column_type, Integer):
             sql_type, select = "integer", f"c{index}"
+        elif isinstance(column_type, Date):
+            sql_type, select = "date", f"c{index}"
         else:
             sql_type, select = "text", f"c{index}"
         params[f"c{index}"] = values

@@ -1,6 +1,13 @@
 """Reading an import CSV: encoding check, loose column names, one validated row at a time.
 
 Used by :mod:`subscribers.importer`; knows nothing about the database.
+
+The lawful basis comes from an optional ``basis`` column (``consent`` or
+``charitable_soft_opt_in``; ``soft opt-in`` is understood too) with, for the soft opt-in,
+``basis_context`` (what the person was doing), ``opt_out_evidence`` (the form or script that
+offered an opt-out) and ``opt_out_offered_on`` (its date, ``2026-05-10`` or ``10/05/2026``).
+Without the column every row is ``consent``; with it, an empty cell or a soft opt-in without
+its evidence rejects the row with the reason.
 """
 
 from __future__ import annotations
@@ -10,11 +17,13 @@ import csv
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from subscribers.errors import ImportFileError, InvalidAddress
-from subscribers.records import normalise_email
+from subscribers.errors import ImportFileError, InvalidAddress, InvalidBasis
+from subscribers.models import BASES, CONSENT, SOFT_OPT_IN
+from subscribers.records import Basis, normalise_email
 
 MAX_FIELD = 1000
 MAX_NAME = 200
@@ -24,6 +33,14 @@ _EMAIL = {"email", "emailaddress", "mail", "emailaddr", "mailaddress"}
 _FIRST = {"firstname", "first", "givenname", "forename", "fname"}
 _LAST = {"lastname", "surname", "familyname", "last", "lname"}
 _INTERESTS = {"interests", "interest", "tags", "topics"}
+_ROLES = {
+    "interests": _INTERESTS,
+    "basis": {"basis", "lawfulbasis"},
+    "context": {"basiscontext", "collectedduring", "context", "softoptincontext"},
+    "evidence": {"optoutevidence", "optoutreference"},
+    "offered_on": {"optoutofferedon", "optoutdate", "optoutoffered"},
+}
+_BASIS_NAMES = {CONSENT: CONSENT, SOFT_OPT_IN: SOFT_OPT_IN, "soft_opt_in": SOFT_OPT_IN}
 _IGNORED = {"status", "lists", "createdat"}  # columns of our own export
 _SPLIT = re.compile(r"[;,|]")
 
@@ -38,6 +55,7 @@ class ParsedRow:
     last_name: str | None
     interests: frozenset[str]
     attributes: dict[str, str] = field(default_factory=dict)
+    basis: Basis | None = None  # None: the file has no basis column (consent)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,10 @@ class Columns:
     last: int | None
     interests: int | None
     extra: tuple[tuple[int, str], ...]
+    basis: int | None = None
+    context: int | None = None
+    evidence: int | None = None
+    offered_on: int | None = None
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -91,15 +113,24 @@ def find_columns(path: Path, header: list[str]) -> Columns:
                 found[role] = index
                 break
         else:
-            if norm in _INTERESTS and "interests" not in found:
-                found["interests"] = index
-            elif norm and norm not in _IGNORED and norm not in _EMAIL | _FIRST | _LAST:
+            other = next((r for r, names in _ROLES.items() if norm in names), None)
+            if other is not None and other not in found:
+                found[other] = index
+            elif norm and norm not in _IGNORED | _EMAIL | _FIRST | _LAST:
                 extra.append((index, name.strip()[:64]))
     if "email" not in found:
         shown = ", ".join(repr(name) for name in header[:10]) or "none"
         raise ImportFileError(f"{path}: no email column (columns found: {shown}); name one 'email'")
     return Columns(
-        found["email"], found.get("first"), found.get("last"), found.get("interests"), tuple(extra)
+        found["email"],
+        found.get("first"),
+        found.get("last"),
+        found.get("interests"),
+        tuple(extra),
+        found.get("basis"),
+        found.get("context"),
+        found.get("evidence"),
+        found.get("offered_on"),
     )
 
 
@@ -136,6 +167,10 @@ def parse_row(
                 f"unknown interest {unknown[0]!r}; known: {', '.join(sorted(allowed))}"
             )
     attributes = {name: cell(index) for index, name in cols.extra if cell(index)}
+    basis = None
+    if cols.basis is not None:
+        offered = cell(cols.offered_on)
+        basis = parse_basis(cell(cols.basis), cell(cols.context), cell(cols.evidence), offered)
     return ParsedRow(
         line,
         raw,
@@ -145,7 +180,37 @@ def parse_row(
         last or None,
         frozenset(interests | extra_interests),
         attributes,
+        basis,
     )
+
+
+def parse_basis(kind: str, context: str, evidence: str, offered_on: str) -> Basis:
+    """The lawful basis of a row, or ValueError with the reason it is rejected."""
+    name = _BASIS_NAMES.get(re.sub(r"[^a-z0-9]+", "_", kind.lower()).strip("_"))
+    if name is None:
+        shown = repr(kind) if kind else "empty"
+        raise ValueError(f"basis is {shown}; expected {' or '.join(BASES)}")
+    if name == CONSENT:
+        return Basis()
+    try:
+        return Basis(name, context or None, evidence or None, _date(offered_on))
+    except InvalidBasis as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _date(text: str) -> date | None:
+    """``2026-05-10`` or ``10/05/2026`` (day first, as UK spreadsheets write it)."""
+    if not text:
+        return None
+    parts = text.split("/")
+    try:
+        if len(parts) == 3 and all(part.isdigit() for part in parts):
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"opt_out_offered_on {text!r} is not a date like 2026-05-10 or 10/05/2026")
 
 
 def iter_rows(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:

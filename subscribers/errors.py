@@ -6,6 +6,7 @@ The whole tree::
     ├── DatabaseError           no database, unreachable, or its schema is not migrated
     ├── ImportFileError         a CSV file cannot be imported at all (encoding, no email column)
     ├── InvalidAddress          an email address is not syntactically valid
+    ├── InvalidBasis            an unknown lawful basis, or a soft opt-in without its evidence
     ├── UnknownSubscriber       no subscriber with that address / id
     ├── Suppressed              unsubscribed, bounced, complained or forgotten: needs a new opt-in
     ├── MissingSecretKey        NEWSLETTER_SECRET_KEY is not set (and no dev key was asked for)
@@ -35,6 +36,10 @@ class ImportFileError(SubscriberError):
 
 class InvalidAddress(SubscriberError):
     """An email address failed syntax validation."""
+
+
+class InvalidBasis(SubscriberError):
+    """A lawful basis the store does not know, or a soft opt-in without its evidence."""
 
 
 class UnknownSubscriber(SubscriberError):

@@ -8,22 +8,28 @@ attributes. Rows are processed in batches, each in its own write transaction, so
 flat (apart from one integer per address, to catch duplicates across the file).
 
 Suppressed addresses (unsubscribed — from everything or from this list —, bounced, complained,
-forgotten) are skipped and counted, never re-activated. Re-importing a file changes nothing.
+forgotten, or suppressed on request: the Fundraising Preference Service) are skipped and
+counted, never re-activated. Re-importing a file changes nothing.
+
+Each row's lawful basis (see :mod:`subscribers.csvrows`) goes on its subscription and its
+consent record; without a ``basis`` column every row is ``consent``. Consent replaces a soft
+opt-in the store holds, never the reverse. ``allowed_bases`` (a consent-only list passes
+``("consent",)``) rejects rows on another basis with the reason.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, update
 
 from subscribers.audit import record_action
-from subscribers.bulk import insert_rows, member_of
+from subscribers.bulk import insert_rows
 from subscribers.csvrows import (
     ParsedRow,
     RejectsFile,
@@ -35,13 +41,14 @@ from subscribers.csvrows import (
 )
 from subscribers.db import write_transaction
 from subscribers.errors import ImportFileError
+from subscribers.importknown import Held, look_up
 from subscribers.keys import AddressHasher
 from subscribers.models import (
     ACTIVE,
+    CONSENT,
     SUPPRESSED_STATUSES,
     UNSUBSCRIBED,
     consents,
-    erasures,
     subscriber_interests,
     subscribers,
     subscriptions,
@@ -83,6 +90,7 @@ def import_csv(
     interests: Iterable[str] = (),
     allowed_interests: Collection[str] | None = None,
     consent_source: str | None = None,
+    allowed_bases: Collection[str] | None = None,
     rejects_path: Path | None = None,
     batch_size: int = BATCH_SIZE,
     now: datetime | None = None,
@@ -114,6 +122,7 @@ def import_csv(
                 continue
             try:
                 row = parse_row(line, raw, cols, extra, allowed_interests)
+                _check_basis(row, list_id, allowed_bases)
             except ValueError as exc:
                 rejects.write(line, str(exc), raw)
                 summary.rejected += 1
@@ -147,6 +156,20 @@ def import_csv(
     return summary
 
 
+def _check_basis(row: ParsedRow, list_id: str, allowed: Collection[str] | None) -> None:
+    """ValueError when the row's basis is not one ``list_id`` takes."""
+    kind = row.basis.kind if row.basis else CONSENT
+    if allowed is not None and kind not in allowed:
+        raise ValueError(
+            f"list {list_id} takes {' or '.join(sorted(allowed))} only; this row is {kind}"
+        )
+
+
+def _for_row(consent: Consent, row: ParsedRow) -> Consent:
+    """The import's consent record with the row's lawful basis."""
+    return consent if row.basis is None else replace(consent, basis=row.basis)
+
+
 def _land(
     engine: Engine,
     batch: list[ParsedRow],
@@ -161,17 +184,6 @@ def _land(
         _land_batch(connection, batch, list_id, hasher, consent, summary, rejects, now)
 
 
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """What the store already holds about a batch's addresses (one query per table)."""
-
-    existing: dict[str, Any]  # email key -> subscriber row
-    lists: dict[int, str]  # subscriber id -> status on the import's list
-    interests: dict[int, set[str]]  # subscriber id -> interest ids
-    hashes: dict[str, tuple[str, ...]]  # email key of a new address -> its erasure hashes
-    erased: set[str]  # those hashes found among the erasures
-
-
 @dataclass(slots=True)
 class _NewRows:
     """Rows to insert at the end of a batch, one multi-row insert per table."""
@@ -181,8 +193,8 @@ class _NewRows:
     consents: list[dict[str, Any]] = field(default_factory=list)
 
     def join(self, subscriber_id: int, list_id: str, consent: Consent, now: datetime) -> None:
-        """A new active subscription to ``list_id``, with its consent record."""
-        self.subscriptions.append(_subscription(subscriber_id, list_id, now))
+        """A new active subscription to ``list_id``, with its consent record and basis."""
+        self.subscriptions.append(_subscription(subscriber_id, list_id, consent, now))
         self.consents.append(consent_row(subscriber_id, list_id, consent, now))
 
     def add_interests(self, subscriber_id: int, interests: Iterable[str]) -> None:
@@ -201,11 +213,16 @@ def _land_batch(
     rejects: RejectsFile,
     now: datetime,
 ) -> None:
-    known = _look_up(connection, batch, list_id, hasher)
+    known = look_up(connection, batch, list_id, hasher)
     new = _NewRows()
     to_insert: list[ParsedRow] = []
     for row in batch:
         found = known.existing.get(row.key)
+        refusal = known.refusal(row.key)
+        if refusal is not None:
+            rejects.write(row.line, refusal, row.raw)
+            summary.suppressed += 1
+            continue
         if found is None:
             if known.erased.intersection(known.hashes[row.key]):
                 rejects.write(row.line, "suppressed: forgotten at their request", row.raw)
@@ -213,14 +230,15 @@ def _land_batch(
             else:
                 to_insert.append(row)
             continue
-        list_status = known.lists.get(found.id)
+        list_status, basis = known.lists.get(found.id, (None, None))
         if found.status in SUPPRESSED_STATUSES or list_status == UNSUBSCRIBED:
             status = found.status if found.status in SUPPRESSED_STATUSES else "unsubscribed"
             rejects.write(row.line, f"suppressed: {status}", row.raw)
             summary.suppressed += 1
             continue
         have = known.interests.get(found.id, set())
-        if _update(connection, row, found, list_status, have, list_id, consent, new, now):
+        held = Held(list_status, basis, have)
+        if _update(connection, row, found, held, list_id, _for_row(consent, row), new, now):
             summary.updated += 1
         else:
             summary.unchanged += 1
@@ -234,57 +252,11 @@ def _land_batch(
             insert_rows(connection, table, rows)
 
 
-def _look_up(
-    connection: Connection, batch: list[ParsedRow], list_id: str, hasher: AddressHasher
-) -> _Known:
-    keys = [row.key for row in batch]
-    existing = {
-        r.email_key: r
-        for r in connection.execute(
-            select(
-                subscribers.c.id,
-                subscribers.c.email_key,
-                subscribers.c.status,
-                subscribers.c.first_name,
-                subscribers.c.last_name,
-                subscribers.c.attributes,
-            ).where(member_of(connection, subscribers.c.email_key, keys))
-        )
-    }
-    ids = [r.id for r in existing.values()]
-    lists = dict(
-        connection.execute(
-            select(subscriptions.c.subscriber_id, subscriptions.c.status).where(
-                member_of(connection, subscriptions.c.subscriber_id, ids),
-                subscriptions.c.list_id == list_id,
-            )
-        ).all()
-    )
-    have: dict[int, set[str]] = {}
-    for sid, interest in connection.execute(
-        select(subscriber_interests.c.subscriber_id, subscriber_interests.c.interest_id).where(
-            member_of(connection, subscriber_interests.c.subscriber_id, ids)
-        )
-    ):
-        have.setdefault(sid, set()).add(interest)
-    hashes = {row.key: hasher.hashes(row.key) for row in batch if row.key not in existing}
-    everyone = [h for hs in hashes.values() for h in hs]
-    erased = set(
-        connection.execute(
-            select(erasures.c.address_hash).where(
-                member_of(connection, erasures.c.address_hash, everyone)
-            )
-        ).scalars()
-    )
-    return _Known(existing, lists, have, hashes, erased)
-
-
 def _update(
     connection: Connection,
     row: ParsedRow,
     found: Any,
-    list_status: str | None,
-    have: set[str],
+    held: Held,
     list_id: str,
     consent: Consent,
     new: _NewRows,
@@ -292,23 +264,28 @@ def _update(
 ) -> bool:
     """Bring a subscriber the store holds up to its row; True when anything changed."""
     changes = _changes(row, found, now)
-    missing = row.interests - have
+    missing = row.interests - held.interests
     new.add_interests(found.id, missing)
+    list_status = held.status
+    upgrade = consent.basis.kind == CONSENT and held.basis not in (None, CONSENT)
     if list_status is None:
         new.join(found.id, list_id, consent, now)
-    elif list_status != ACTIVE:
+    elif list_status != ACTIVE or upgrade:
+        # re-activated on the row's basis; or consent replacing a soft opt-in
+        basis = consent.basis.columns() if upgrade or list_status != ACTIVE else {}
+        mine = subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id
         connection.execute(
-            update(subscriptions)
-            .where(subscriptions.c.subscriber_id == found.id, subscriptions.c.list_id == list_id)
-            .values(status=ACTIVE, updated_at=now)
+            update(subscriptions).where(*mine).values(status=ACTIVE, updated_at=now, **basis)
         )
+        if upgrade:
+            new.consents.append(consent_row(found.id, list_id, consent, now))
         changes.setdefault("updated_at", now)
     if changes:
         changes["updated_at"] = now
         connection.execute(
             update(subscribers).where(subscribers.c.id == found.id).values(**changes)
         )
-    return bool(changes or missing or list_status != ACTIVE)
+    return bool(changes or missing or list_status != ACTIVE or upgrade)
 
 
 def _changes(row: ParsedRow, found: Any, now: datetime) -> dict[str, Any]:
@@ -361,16 +338,19 @@ def _insert_new(
     )
     for row in to_insert:
         sid = new_ids[row.key]
-        new.join(sid, list_id, consent, now)
+        new.join(sid, list_id, _for_row(consent, row), now)
         new.add_interests(sid, row.interests)
     return len(to_insert)
 
 
-def _subscription(subscriber_id: int, list_id: str, now: datetime) -> dict[str, Any]:
+def _subscription(
+    subscriber_id: int, list_id: str, consent: Consent, now: datetime
+) -> dict[str, Any]:
     return {
         "subscriber_id": subscriber_id,
         "list_id": list_id,
         "status": ACTIVE,
         "created_at": now,
         "updated_at": now,
+        **consent.basis.columns(),
     }

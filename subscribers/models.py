@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -37,6 +38,12 @@ UNSUBSCRIBED = "unsubscribed"
 BOUNCED = "bounced"
 COMPLAINED = "complained"
 FORGOTTEN = "forgotten"
+
+# Lawful bases of a subscription (PECR regulation 22 as amended by the Data (Use and Access)
+# Act 2025): the person's consent, or the charitable purpose soft opt-in.
+CONSENT = "consent"
+SOFT_OPT_IN = "charitable_soft_opt_in"
+BASES = (CONSENT, SOFT_OPT_IN)
 
 #: Statuses that an import or an API call never undoes without an explicit new opt-in.
 SUPPRESSED_STATUSES = frozenset({UNSUBSCRIBED, BOUNCED, COMPLAINED, FORGOTTEN})
@@ -107,6 +114,11 @@ subscriptions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("unsubscribed_at", UtcDateTime, nullable=True),
+    # the lawful basis (migration 0008); the soft opt-in's evidence as the latest opt-in gave it
+    Column("basis", String(32), nullable=False, server_default=CONSENT),
+    Column("basis_context", Text, nullable=True),
+    Column("opt_out_evidence", Text, nullable=True),
+    Column("opt_out_offered_on", Date, nullable=True),
     Index("ix_subscriptions_list_id_status_subscriber_id", "list_id", "status", "subscriber_id"),
 )
 
@@ -140,6 +152,11 @@ consents = Table(
     Column("note", Text, nullable=True),
     Column("ip", String(64), nullable=True),
     Column("at", UtcDateTime, nullable=False),
+    # the lawful basis of this opt-in and, for the soft opt-in, its evidence (migration 0008)
+    Column("basis", String(32), nullable=True),
+    Column("basis_context", Text, nullable=True),
+    Column("opt_out_evidence", Text, nullable=True),
+    Column("opt_out_offered_on", Date, nullable=True),
 )
 
 erasures = Table(
@@ -147,6 +164,18 @@ erasures = Table(
     metadata,
     Column("address_hash", String(64), primary_key=True),
     Column("erased_at", UtcDateTime, nullable=False),
+)
+
+# Addresses suppressed at the request of the Fundraising Preference Service (``fps``) or of the
+# person (``request``), subscribers or not: a keyed hash like ``erasures`` (migration 0008).
+suppressed_addresses = Table(
+    "suppressed_addresses",
+    metadata,
+    Column("address_hash", String(64), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("requested_on", Date, nullable=False),
+    Column("reference", String(100), nullable=True),
+    Column("actioned_at", UtcDateTime, nullable=False),
 )
 
 audit_log = Table(

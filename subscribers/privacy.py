@@ -25,7 +25,13 @@ from subscribers.models import (
     subscribers,
     subscriptions,
 )
-from subscribers.records import is_erased, new_public_id, normalise_email, require_subscriber
+from subscribers.records import (
+    basis_of,
+    is_erased,
+    new_public_id,
+    normalise_email,
+    require_subscriber,
+)
 
 
 def forget(
@@ -74,7 +80,8 @@ def forget(
 
 
 def export_data(engine: Engine, email: str) -> dict[str, Any]:
-    """Everything held about one person (subject access request), JSON-ready."""
+    """Everything held about one person (subject access request), JSON-ready: with the lawful
+    basis of each subscription and of each consent record."""
     with read_connection(engine) as connection:
         found = require_subscriber(connection, email)
         rows = connection.execute(
@@ -90,6 +97,7 @@ def export_data(engine: Engine, email: str) -> dict[str, Any]:
             "note": row.note,
             "ip": row.ip,
             "at": row.at.isoformat(),
+            **basis_of(row).as_dict(),
         }
         for row in rows
     ]

@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,9 +20,12 @@ from sqlalchemy import Connection, Engine, Row, func, select
 
 from subscribers.bulk import chunked, member_of
 from subscribers.db import read_connection
-from subscribers.errors import InvalidAddress, UnknownSubscriber
+from subscribers.errors import InvalidAddress, InvalidBasis, UnknownSubscriber
 from subscribers.keys import AddressHasher
 from subscribers.models import (
+    BASES,
+    CONSENT,
+    SOFT_OPT_IN,
     erasures,
     subscriber_interests,
     subscribers,
@@ -30,16 +33,95 @@ from subscribers.models import (
 )
 
 MAX_NAME = 200
+MAX_EVIDENCE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """The lawful basis of a subscription: ``consent``, or ``charitable_soft_opt_in``.
+
+    The charitable purpose soft opt-in (PECR regulation 22 as amended by the Data (Use and
+    Access) Act 2025) needs what the person was doing when their details were collected
+    (``context``, e.g. "donated at the 2026 Race for Life") and proof that an opt-out was
+    offered then: a reference to the form or script that offered it (``opt_out_evidence``) and
+    the date (``opt_out_offered_on``). Without them it raises :class:`InvalidBasis`.
+    """
+
+    kind: str = CONSENT
+    context: str | None = None
+    opt_out_evidence: str | None = None
+    opt_out_offered_on: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in BASES:
+            raise InvalidBasis(f"unknown basis {self.kind!r}; expected {' or '.join(BASES)}")
+        if self.kind != SOFT_OPT_IN:
+            return
+        if not (self.context or "").strip():
+            raise InvalidBasis(
+                f"{SOFT_OPT_IN} needs basis_context: what the person was doing when their "
+                "details were collected (e.g. donated at the 2026 Race for Life)"
+            )
+        if not (self.opt_out_evidence or "").strip():
+            raise InvalidBasis(
+                f"{SOFT_OPT_IN} needs opt_out_evidence: a reference to the form or script "
+                "that offered an opt-out when the details were collected"
+            )
+        if self.opt_out_offered_on is None:
+            raise InvalidBasis(
+                f"{SOFT_OPT_IN} needs opt_out_offered_on: the date the opt-out was offered"
+            )
+
+    def columns(self) -> dict[str, Any]:
+        """The basis columns of a ``subscriptions`` or ``consents`` row."""
+        return {
+            "basis": self.kind,
+            "basis_context": self.context,
+            "opt_out_evidence": self.opt_out_evidence,
+            "opt_out_offered_on": self.opt_out_offered_on,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"basis": self.kind}
+        if self.kind == SOFT_OPT_IN:
+            data.update(
+                context=self.context,
+                opt_out_evidence=self.opt_out_evidence,
+                opt_out_offered_on=iso_date(self.opt_out_offered_on),
+            )
+        return data
+
+    def describe(self) -> str:
+        """One line for a person: the basis and, for the soft opt-in, its evidence."""
+        if self.kind != SOFT_OPT_IN:
+            return self.kind
+        return (
+            f"{self.kind}: {self.context}; opt-out offered {iso_date(self.opt_out_offered_on)} "
+            f"({self.opt_out_evidence})"
+        )
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def basis_of(row: Any) -> Basis:
+    """The :class:`Basis` of a row with the basis columns (a NULL basis is consent)."""
+    if (row.basis or CONSENT) == CONSENT:
+        return Basis()
+    return Basis(row.basis, row.basis_context, row.opt_out_evidence, row.opt_out_offered_on)
 
 
 @dataclass(frozen=True, slots=True)
 class Consent:
-    """One opt-in: where it came from, what the person agreed to, when and from where."""
+    """One opt-in: where it came from, what the person agreed to, when and from where, and
+    on which lawful basis (consent unless said otherwise)."""
 
     source: str  # "form", "import", "staff", "preferences"
     wording: str | None = None
     ip: str | None = None
     note: str | None = None
+    basis: Basis = Basis()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +142,7 @@ class Subscriber:
     forgotten_at: datetime | None
     lists: Mapping[str, str] = field(default_factory=dict)  # list id -> subscription status
     interests: frozenset[str] = frozenset()
+    bases: Mapping[str, Basis] = field(default_factory=dict)  # list id -> lawful basis
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -74,6 +157,7 @@ class Subscriber:
             "attributes": dict(self.attributes),
             "lists": dict(sorted(self.lists.items())),
             "interests": sorted(self.interests),
+            "lawful_basis": {k: v.as_dict() for k, v in sorted(self.bases.items())},
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
             "confirmed_at": iso(self.confirmed_at),
@@ -142,6 +226,7 @@ def consent_row(
         "note": consent.note,
         "ip": consent.ip,
         "at": now,
+        **consent.basis.columns(),
     }
 
 
@@ -151,13 +236,18 @@ def consent_row(
 def load_subscriber(connection: Connection, row: Row[Any] | None) -> Subscriber | None:
     if row is None:
         return None
-    lists = dict(
-        connection.execute(
-            select(subscriptions.c.list_id, subscriptions.c.status).where(
-                subscriptions.c.subscriber_id == row.id
-            )
-        ).all()
-    )
+    rows = connection.execute(
+        select(
+            subscriptions.c.list_id,
+            subscriptions.c.status,
+            subscriptions.c.basis,
+            subscriptions.c.basis_context,
+            subscriptions.c.opt_out_evidence,
+            subscriptions.c.opt_out_offered_on,
+        ).where(subscriptions.c.subscriber_id == row.id)
+    ).all()
+    lists = {r.list_id: r.status for r in rows}
+    bases = {r.list_id: basis_of(r) for r in rows}
     interests = frozenset(
         connection.execute(
             select(subscriber_interests.c.interest_id).where(
@@ -167,7 +257,7 @@ def load_subscriber(connection: Connection, row: Row[Any] | None) -> Subscriber 
     )
     values = {column.name: getattr(row, column.name) for column in subscribers.columns}
     del values["email_key"]
-    return Subscriber(**values, lists=lists, interests=interests)
+    return Subscriber(**values, lists=lists, interests=interests, bases=bases)
 
 
 def find_subscriber(connection: Connection, ref: SubscriberRef) -> Subscriber | None:

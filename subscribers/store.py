@@ -21,14 +21,15 @@ from subscribers.audience import active_ids_for
 from subscribers.audit import record_action
 from subscribers.db import write_transaction
 from subscribers.errors import Suppressed
+from subscribers.fps import refuse_blocked
 from subscribers.keys import AddressHasher
 from subscribers.models import (
     ACTIVE,
+    CONSENT,
     PENDING,
     SUPPRESSED_STATUSES,
     UNSUBSCRIBED,
     consents,
-    erasures,
     subscriber_interests,
     subscribers,
     subscriptions,
@@ -36,6 +37,7 @@ from subscribers.models import (
 from subscribers.privacy import export_data, forget, purge_pending
 from subscribers.records import (
     MAX_NAME,
+    Basis,
     Consent,
     Subscriber,
     SubscriberRef,
@@ -44,7 +46,6 @@ from subscribers.records import (
     get_by_email,
     get_by_public_id,
     get_subscriber,
-    is_erased,
     new_public_id,
     normalise_email,
     require_subscriber,
@@ -52,6 +53,7 @@ from subscribers.records import (
 from subscribers.suppression import mark_bounced_many, mark_complained_many, unsubscribe_many
 
 __all__ = [
+    "Basis",
     "Consent",
     "Subscriber",
     "SubscriberRef",
@@ -101,12 +103,7 @@ def subscribe(
     address, key = normalise_email(email)
     target = ACTIVE if confirmed else PENDING
     with write_transaction(engine) as connection:
-        if is_erased(connection, hasher, key):
-            if not reopt_in:
-                raise Suppressed(f"{address} was forgotten (erased) at their request", "forgotten")
-            connection.execute(
-                delete(erasures).where(erasures.c.address_hash.in_(hasher.hashes(key)))
-            )
+        refuse_blocked(connection, hasher, address, key, reopt_in=reopt_in, who=who, now=now)
         existing = find_subscriber(connection, address)
         if existing is None:
             subscriber_id = connection.execute(
@@ -147,22 +144,7 @@ def subscribe(
             connection.execute(
                 update(subscribers).where(subscribers.c.id == subscriber_id).values(**changes)
             )
-        if list_status is None:
-            connection.execute(
-                insert(subscriptions).values(
-                    subscriber_id=subscriber_id,
-                    list_id=list_id,
-                    status=target,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        elif list_status != ACTIVE:
-            connection.execute(
-                update(subscriptions)
-                .where(_subscription(subscriber_id, list_id))
-                .values(status=target, updated_at=now, unsubscribed_at=None)
-            )
+        _join_list(connection, subscriber_id, list_id, list_status, target, consent, now)
         _add_interests(connection, subscriber_id, interests)
         connection.execute(
             insert(consents).values(consent_row(subscriber_id, list_id, consent, now))
@@ -173,11 +155,47 @@ def subscribe(
             who=who,
             action="consent",
             count=1,
-            detail=f"{consent.source}: {list_id} ({target})",
+            detail=f"{consent.source}: {list_id} ({target}, {consent.basis.kind})",
             subject=loaded.public_id,
             now=now,
         )
         return loaded
+
+
+def _join_list(
+    connection: Connection,
+    subscriber_id: int,
+    list_id: str,
+    list_status: str | None,
+    target: str,
+    consent: Consent,
+    now: datetime,
+) -> None:
+    """The subscription to ``list_id`` after an opt-in, with the opt-in's lawful basis."""
+    basis = consent.basis.columns()
+    if list_status is None:
+        connection.execute(
+            insert(subscriptions).values(
+                subscriber_id=subscriber_id,
+                list_id=list_id,
+                status=target,
+                created_at=now,
+                updated_at=now,
+                **basis,
+            )
+        )
+    elif list_status != ACTIVE:
+        connection.execute(
+            update(subscriptions)
+            .where(_subscription(subscriber_id, list_id))
+            .values(status=target, updated_at=now, unsubscribed_at=None, **basis)
+        )
+    elif consent.basis.kind == CONSENT:  # consent replaces a soft opt-in, never the reverse
+        connection.execute(
+            update(subscriptions)
+            .where(_subscription(subscriber_id, list_id), subscriptions.c.basis != CONSENT)
+            .values(updated_at=now, **basis)
+        )
 
 
 def confirm(
@@ -307,6 +325,7 @@ def update_preferences(
                 current = found.lists.get(list_id)
                 if current == ACTIVE:
                     continue
+                basis = consent.basis.columns()
                 if current is None:
                     connection.execute(
                         insert(subscriptions).values(
@@ -315,13 +334,14 @@ def update_preferences(
                             status=ACTIVE,
                             created_at=now,
                             updated_at=now,
+                            **basis,
                         )
                     )
                 else:
                     connection.execute(
                         update(subscriptions)
                         .where(_subscription(found.id, list_id))
-                        .values(status=ACTIVE, unsubscribed_at=None, updated_at=now)
+                        .values(status=ACTIVE, unsubscribed_at=None, updated_at=now, **basis)
                     )
                 connection.execute(
                     insert(consents).values(consent_row(found.id, list_id, consent, now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mailer.cli.common import project_dir
-from mailer.cli.subscribers import store_errors
+from mailer.cli.store import store_errors
 
 
 @click.group("db")

@@ -58,6 +58,7 @@ def _print(found: Any) -> None:
         ("unknown", found.unknown, "not settled yet" if found.unknown else ""),
         ("delivered", found.delivered, share(found.delivered)),
         ("opened (people)", found.opened, share(found.opened)),
+        ("machine opens (not counted)", found.machine_opens, ""),
         ("clicked (people)", found.clicked, share(found.clicked)),
         ("bounced (hard)", found.bounced, share(found.bounced)),
         ("blocked or expired", found.blocked, share(found.blocked)),
@@ -70,6 +71,12 @@ def _print(found: Any) -> None:
     print_table(title, ("", "count", "of accepted"), rows)
     if found.reason:
         click.echo(f"reason: {found.reason}")
+    if found.bounce_classes:
+        print_table(
+            "Bounces by classification",
+            ("classification", "bounced (hard)", "blocked or expired"),
+            [(item.classification, item.bounced, item.blocked) for item in found.bounce_classes],
+        )
     if found.top_links:
         print_table(
             "Most clicked links",

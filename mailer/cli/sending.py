@@ -236,13 +236,15 @@ def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> No
 
 
 def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
+    from mailer.send.campaigns import audience_bases
     from mailer.send.runs import send_issue
     from subscribers.audience import count_audience
 
     email = _prepare(setup, ref, one, gate=True)
     engine, transport = setup.engine, setup.transport
     if not one.yes:
-        count = count_audience(engine, email.list_id, email.interests or None)
+        bases = audience_bases(email)
+        count = count_audience(engine, email.list_id, email.interests or None, bases=bases)
         if not sys.stdin.isatty():
             fail("not asking for confirmation without a terminal: add --yes")
         click.confirm(

@@ -7,69 +7,22 @@ rejected rows still exits 0 and lists them in its summary), 1 a user error, prin
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailer.cli.common import (
-    fail,
-    json_option,
-    open_engine,
-    print_json,
-    print_table,
-    project_dir,
-    user_errors,
-)
+from mailer.cli.common import fail, json_option, print_json, print_table
+from mailer.cli.fps import suppress_command
+from mailer.cli.store import StoreOptions, hasher, open_store, store_errors, who
 from mailer.config import DEV_KEY
-from subscribers.errors import SubscriberError, Suppressed
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from mailer.settings import Settings
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained", "forgotten")
-
-
-@contextlib.contextmanager
-def store_errors() -> Iterator[None]:
-    """Project errors (settings, store, tokens) become one line on stderr and exit 1."""
-    with user_errors():
-        try:
-            yield
-        except Suppressed as exc:
-            fail(f"{exc} (pass --reopt-in only if the person has opted in again)")
-        except SubscriberError as exc:
-            fail(str(exc))
-
-
-@contextlib.contextmanager
-def open_store(ctx: click.Context) -> Iterator[tuple[Settings, Engine]]:
-    """The project's settings and a database engine (disposed afterwards)."""
-    from mailer.settings import load_project
-
-    root = project_dir(ctx)
-    settings = load_project(root).settings
-    with open_engine(root) as engine:
-        yield settings, engine
-
-
-def _who() -> str:
-    from subscribers.audit import os_user
-
-    return os_user()
-
-
-def _hasher(ctx: click.Context) -> Any:
-    from subscribers.keys import hasher_from_env
-
-    options = ctx.find_object(_Options)
-    return hasher_from_env(allow_dev=bool(options and options.dev_key))
 
 
 def _interests(settings: Settings, value: str | None) -> list[str]:
@@ -78,11 +31,6 @@ def _interests(settings: Settings, value: str | None) -> list[str]:
     if unknown:
         fail(f"unknown interest {unknown[0]!r}; known: {', '.join(sorted(settings.interest_ids))}")
     return wanted
-
-
-class _Options:
-    def __init__(self, dev_key: bool) -> None:
-        self.dev_key = dev_key
 
 
 @click.group("subscribers")
@@ -94,8 +42,11 @@ class _Options:
 )
 @click.pass_context
 def subscribers(ctx: click.Context, dev_key: bool) -> None:
-    """Manage supporters: import, export, add, unsubscribe, forget, audit."""
-    ctx.obj = _Options(dev_key)  # --project stays on the root context (project_dir)
+    """Manage supporters: import, export, add, unsubscribe, forget, suppress, audit."""
+    ctx.obj = StoreOptions(dev_key)  # --project stays on the root context (project_dir)
+
+
+subscribers.add_command(suppress_command)
 
 
 @subscribers.command("import")
@@ -123,16 +74,17 @@ def import_command(
     from subscribers.importer import import_csv
 
     with store_errors(), open_store(ctx) as (settings, engine):
-        settings.list_named(list_id)
+        chosen = settings.list_named(list_id)
         summary = import_csv(
             engine,
             file,
             list_id,
-            hasher=_hasher(ctx),
-            who=_who(),
+            hasher=hasher(ctx),
+            who=who(),
             interests=_interests(settings, interests),
             allowed_interests=settings.interest_ids,
             consent_source=consent_source,
+            allowed_bases=("consent",) if chosen.consent_only else None,
             rejects_path=rejects,
         )
     if as_json:
@@ -215,8 +167,8 @@ def add_command(
             email,
             list_id,
             consent=Consent(source="staff", note=consent_source),
-            hasher=_hasher(ctx),
-            who=_who(),
+            hasher=hasher(ctx),
+            who=who(),
             first_name=first_name,
             last_name=last_name,
             interests=_interests(settings, interests),
@@ -240,7 +192,7 @@ def unsubscribe_command(ctx: click.Context, email: str, list_id: str | None) -> 
     with store_errors(), open_store(ctx) as (settings, engine):
         if list_id:
             settings.list_named(list_id)
-        changed = unsubscribe(engine, email, list_id, who=_who())
+        changed = unsubscribe(engine, email, list_id, who=who())
     where = list_id or "every list"
     click.echo(
         f"unsubscribed {email} from {where}" if changed else f"{email}: already unsubscribed"
@@ -258,7 +210,7 @@ def forget_command(ctx: click.Context, email: str, yes: bool) -> None:
     if not yes and not click.confirm(f"Erase everything held about {email}?"):
         fail("nothing erased")
     with store_errors(), open_store(ctx) as (_settings, engine):
-        erased = forget(engine, email, hasher=_hasher(ctx), who=_who())
+        erased = forget(engine, email, hasher=hasher(ctx), who=who())
     click.echo(
         f"erased {email}" if erased else f"no subscriber {email}; it is blocked from re-import"
     )
@@ -269,14 +221,16 @@ def forget_command(ctx: click.Context, email: str, yes: bool) -> None:
 @json_option()
 @click.pass_context
 def show_command(ctx: click.Context, email: str, as_json: bool) -> None:
-    """Show one supporter: status, lists, interests, dates."""
+    """Show one supporter: status, lists, lawful basis per list, interests, dates."""
     from subscribers.store import get_subscriber
 
     with store_errors(), open_store(ctx) as (_settings, engine):
-        data = get_subscriber(engine, email).as_dict()
+        found = get_subscriber(engine, email)
+    data = found.as_dict()
     if as_json:
         print_json(data)
         return
+    data["lawful_basis"] = {k: v.describe() for k, v in sorted(found.bases.items())}
     rows = [(k, _show(v)) for k, v in data.items() if v not in (None, {}, [])]
     print_table(None, ("field", "value"), rows, title_justify="center")
 
@@ -387,7 +341,7 @@ def purge_pending_command(ctx: click.Context, older_than: str, as_json: bool) ->
 
     age = _duration(older_than)
     with store_errors(), open_store(ctx) as (_settings, engine):
-        removed = purge_pending(engine, age, who=_who())
+        removed = purge_pending(engine, age, who=who())
     if as_json:
         print_json({"purged": removed, "older_than_seconds": int(age.total_seconds())})
     else:

@@ -6,6 +6,12 @@ count distinct subscribers (Apple Mail Privacy Protection opens every message it
 opens are a floor of interest, not a measure); ``opens`` and ``clicks`` count every event.
 Top links count distinct subscribers per URL (per-recipient tokens are cut out when recorded).
 
+Machine opens (SendGrid's ``sg_machine_open``: a privacy proxy fetched the images, nobody read
+anything) never count as opens: they are counted apart, in ``machine_opens``. Bounce events are
+split by SendGrid's ``bounce_classification`` (Invalid Address, Mailbox Unavailable, Reputation,
+Technical, Content, Frequency or Volume, Unclassified; an event without one counts as
+Unclassified), each with its hard bounces and its blocked or expired ones.
+
 ``unsubscribed`` counts people, from two records merged: SendGrid's ``unsubscribe`` and
 ``group_unsubscribe`` events, and the unsubscribes made through the campaign's own link or its
 one-click List-Unsubscribe header (the link carries ``?c={campaign_id}``; the web app writes
@@ -18,7 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, distinct, func, select, union
+from sqlalchemy import Connection, Engine, distinct, false, func, or_, select, union
 
 from mailer.events.tables import events
 from mailer.events.webhook import Effect, EventKind
@@ -36,6 +42,16 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class BounceClass:
+    classification: str  # SendGrid's bounce_classification
+    bounced: int  # hard bounces (the address is suppressed)
+    blocked: int  # blocked or expired (counted, nobody suppressed)
+
+
+UNCLASSIFIED = "Unclassified"
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignReport:
     campaign_id: int
     issue_id: str
@@ -46,7 +62,8 @@ class CampaignReport:
     unknown: int
     delivered: int
     opened: int  # distinct subscribers
-    opens: int
+    opens: int  # open events, machine opens excepted
+    machine_opens: int  # sg_machine_open events: never counted as opens
     clicked: int  # distinct subscribers
     clicks: int
     bounced: int  # hard bounces, and drops of addresses known to bounce
@@ -56,6 +73,7 @@ class CampaignReport:
     complained: int
     unsubscribed: int
     top_links: tuple[Link, ...]
+    bounce_classes: tuple[BounceClass, ...] = ()  # most bounces first
 
     def rate(self, count: int) -> float | None:
         """``count`` as a share of accepted deliveries (None before any was accepted)."""
@@ -64,6 +82,7 @@ class CampaignReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["top_links"] = [asdict(link) for link in self.top_links]
+        data["bounce_classes"] = [asdict(item) for item in self.bounce_classes]
         return data
 
 
@@ -71,16 +90,19 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
     """The numbers of one campaign (three grouped queries on the events' indexes)."""
     ledger = delivery_counts(engine, campaign.id)
     mine = events.c.campaign_id == campaign.id
+    person = or_(events.c.machine_open.is_(None), events.c.machine_open.is_(false()))
     with read_connection(engine) as connection:
         rows = connection.execute(
-            select(
-                events.c.kind,
-                events.c.effect,
-                func.count(),
-            )
-            .where(mine)
+            select(events.c.kind, events.c.effect, func.count())
+            .where(mine, person)
             .group_by(events.c.kind, events.c.effect)
         ).all()
+        machine_opens = connection.execute(
+            select(func.count()).where(
+                mine, events.c.kind == EventKind.OPEN.value, events.c.machine_open.is_(True)
+            )
+        ).scalar_one()
+        classes = _bounce_classes(connection, campaign.id)
         top = connection.execute(
             select(
                 events.c.url,
@@ -95,7 +117,11 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         unique: dict[str, int] = dict(
             connection.execute(
                 select(events.c.kind, func.count(distinct(events.c.subscriber_id)))
-                .where(mine, events.c.kind.in_((EventKind.OPEN.value, EventKind.CLICK.value)))
+                .where(
+                    mine,
+                    person,
+                    events.c.kind.in_((EventKind.OPEN.value, EventKind.CLICK.value)),
+                )
                 .group_by(events.c.kind)
             ).all()
         )
@@ -117,6 +143,7 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         delivered=total.get(EventKind.DELIVERED.value, 0),
         opened=int(unique.get(EventKind.OPEN.value, 0)),
         opens=total.get(EventKind.OPEN.value, 0),
+        machine_opens=int(machine_opens),
         clicked=int(unique.get(EventKind.CLICK.value, 0)),
         clicks=total.get(EventKind.CLICK.value, 0),
         bounced=by_effect.get((EventKind.BOUNCE.value, bounced), 0)
@@ -127,7 +154,23 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         complained=total.get(EventKind.SPAMREPORT.value, 0),
         unsubscribed=unsubscribed,
         top_links=tuple(Link(row.url, int(row.clickers), int(row.clicks)) for row in top),
+        bounce_classes=classes,
     )
+
+
+def _bounce_classes(connection: Connection, campaign_id: int) -> tuple[BounceClass, ...]:
+    """Bounce events by SendGrid's classification: hard ones and blocked or expired ones."""
+    rows = connection.execute(
+        select(events.c.bounce_classification, events.c.effect, func.count())
+        .where(events.c.campaign_id == campaign_id, events.c.kind == EventKind.BOUNCE.value)
+        .group_by(events.c.bounce_classification, events.c.effect)
+    ).all()
+    counts: dict[str, list[int]] = {}
+    for classification, effect, count in rows:
+        pair = counts.setdefault(classification or UNCLASSIFIED, [0, 0])
+        pair[0 if effect == Effect.BOUNCED.value else 1] += int(count)
+    ordered = sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0]))
+    return tuple(BounceClass(name, hard, soft) for name, (hard, soft) in ordered)
 
 
 def _unsubscribed(connection: Connection, campaign_id: int) -> int:

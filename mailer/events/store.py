@@ -215,6 +215,10 @@ def _row(key: str, event: Event, context: _Context, now: datetime) -> dict[str, 
         "url": redact_url(event.url),
         "bounce_type": event.bounce_type[:32] if event.bounce_type else None,
         "reason": redact_reason(event.reason),
+        "bounce_classification": (
+            event.bounce_classification[:64] if event.bounce_classification else None
+        ),
+        "machine_open": event.machine_open,
         "occurred_at": event.timestamp,
         "received_at": now,
         # not columns: what the effects need
@@ -242,6 +246,7 @@ _PG_ARRAYS = {
     "subscriber_id": "integer[]",
     "occurred_at": "timestamptz[]",
     "received_at": "timestamptz[]",
+    "machine_open": "boolean[]",
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``events`` table (migration 0003): every SendGrid event received, once.
+"""The ``events`` table (migrations 0003, 0008): every SendGrid event received, once.
 
 ``sg_event_id`` is unique, so a batch SendGrid retries is recorded once. No email address is
 kept: ``subscriber_id`` points at the subscriber row (blanked by ``forget``), addresses in
@@ -7,7 +7,7 @@ bounce reasons are redacted, and per-recipient tokens in clicked links are cut o
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from mailer.send.tables import Id
 from subscribers.models import UtcDateTime, metadata
@@ -38,6 +38,10 @@ events = Table(
     Column("url", Text, nullable=True),
     Column("bounce_type", String(32), nullable=True),
     Column("reason", Text, nullable=True),
+    Column("bounce_classification", String(64), nullable=True),  # SendGrid's, e.g. "Reputation"
+    Column(
+        "machine_open", Boolean, nullable=True
+    ),  # sg_machine_open: opened by a proxy, not a person
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Index("ix_events_campaign_id_kind_subscriber_id", "campaign_id", "kind", "subscriber_id"),

@@ -113,7 +113,8 @@ class Event:
     issue_id: str | None = None
     list_id: str | None = None
     bounce_type: str | None = None
-    bounce_classification: str | None = None
+    bounce_classification: str | None = None  # SendGrid's class, e.g. "Invalid Address"
+    machine_open: bool | None = None  # ``sg_machine_open``: a proxy fetched the images
     url: str | None = None
     reason: str | None = None
     asm_group_id: int | None = None
@@ -212,6 +213,7 @@ def _parse_event(index: int, item: object) -> Event:
     reason = _text(item, "reason") or _text(item, "response")
     delivery_id = _text(item, DELIVERY_ID_ARG)
     asm = item.get("asm_group_id")
+    machine = item.get("sg_machine_open")
     return Event(
         sg_event_id=_text(item, "sg_event_id") or _derived_id(item),
         kind=kind,
@@ -227,6 +229,7 @@ def _parse_event(index: int, item: object) -> Event:
         list_id=_text(item, LIST_ID_ARG),
         bounce_type=bounce_type,
         bounce_classification=_text(item, "bounce_classification"),
+        machine_open=machine if isinstance(machine, bool) and kind is EventKind.OPEN else None,
         url=_text(item, "url") if kind is EventKind.CLICK else None,
         reason=reason,
         asm_group_id=asm if isinstance(asm, int) and not isinstance(asm, bool) else None,

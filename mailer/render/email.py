@@ -58,6 +58,7 @@ class Email:
     view_url: str
     language: str = "en-GB"
     list_name: str = ""  # the list's name in the settings, for the List-Id header
+    consent_only: bool = False  # the list sends only to subscribers on the consent basis
 
     @property
     def html_bytes(self) -> int:

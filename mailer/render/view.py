@@ -295,4 +295,5 @@ def render_issue(issue: Issue, project: Project) -> Email:
         view_url=view_url(issue.id, settings),
         language=settings.language,
         list_name=settings.list_named(issue.audience.list).name,
+        consent_only=settings.list_named(issue.audience.list).consent_only,
     )

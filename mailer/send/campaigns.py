@@ -33,6 +33,7 @@ from mailer.send.states import FINISHED_STATES, CampaignState, DeliveryState
 from mailer.send.tables import campaigns, deliveries, test_sends
 from subscribers.audience import audience_ids
 from subscribers.db import read_connection, write_transaction
+from subscribers.models import CONSENT
 
 HOST = socket.gethostname()
 
@@ -93,6 +94,11 @@ def parse_delivery_ref(value: str) -> tuple[int, int] | None:
 
 
 # --- the frozen email --------------------------------------------------------------------
+
+
+def audience_bases(email: Email) -> tuple[str, ...] | None:
+    """The lawful bases the email's list sends on: consent only, or any (None)."""
+    return (CONSENT,) if email.consent_only else None
 
 
 def email_to_json(email: Email) -> str:
@@ -225,7 +231,9 @@ def snapshot_audience(engine: Engine, campaign: Campaign, *, now: datetime) -> i
         ).one()
         if current.snapshot_at is not None:
             return int(current.recipients)
-        ids = audience_ids(campaign.list_id, campaign.interests or None)
+        ids = audience_ids(
+            campaign.list_id, campaign.interests or None, bases=audience_bases(campaign.email)
+        )
         source = select(
             literal(campaign.id),
             ids.c.id,

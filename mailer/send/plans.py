@@ -33,6 +33,7 @@ from mailer.render.manifest import render_manifest
 from mailer.send.approvals import require_approval
 from mailer.send.campaigns import (
     Campaign,
+    audience_bases,
     campaigns_to_resume,
     get_campaign,
     record_test_send,
@@ -60,8 +61,8 @@ def checked_email(
         raise ContentError(file_report.problems)
     email = file_report.email
     if list_id is not None:
-        project.settings.list_named(list_id)
-        email = replace(email, list_id=list_id)
+        chosen = project.settings.list_named(list_id)
+        email = replace(email, list_id=list_id, consent_only=chosen.consent_only)
     return file_report.issue, email
 
 
@@ -103,7 +104,7 @@ def open_campaign(
     the subscribers were imported.
     """
     if get_campaign(engine, email.issue_id) is None and not count_audience(
-        engine, email.list_id, email.interests or None
+        engine, email.list_id, email.interests or None, bases=audience_bases(email)
     ):
         raise CampaignError(
             f"the audience of {email.issue_id} (list {email.list_id}"
@@ -267,7 +268,9 @@ def sandbox_send(
         recipients += len(chunk)
         chunk.clear()
 
-    for r in iter_audience(engine, email.list_id, email.interests or None):
+    for r in iter_audience(
+        engine, email.list_id, email.interests or None, bases=audience_bases(email)
+    ):
         chunk.append(Recipient(r.id, r.id, r.public_id, r.email, r.first_name))
         if len(chunk) >= size:
             flush()
@@ -290,10 +293,12 @@ def dry_run(
     engine: Engine, email: Email, transport: Transport, links: RecipientLinks, *, now: datetime
 ) -> dict[str, Any]:
     """The plan, without sending: recipients, batches and a redacted sample payload."""
-    total = count_audience(engine, email.list_id, email.interests or None)
+    bases = audience_bases(email)
+    total = count_audience(engine, email.list_id, email.interests or None, bases=bases)
     size = transport.max_batch
     first_two = itertools.islice(
-        iter_audience(engine, email.list_id, email.interests or None, page_size=2), 2
+        iter_audience(engine, email.list_id, email.interests or None, bases=bases, page_size=2),
+        2,
     )
     sample = [Recipient(r.id, r.id, r.public_id, r.email, r.first_name) for r in first_two]
     payload: Any = None

@@ -16,6 +16,9 @@ active / unsubscribed  nothing is changed; a "link" email to their preference ce
                        they can (re-)join lists themselves
 bounced / complained   nothing, no email (a dead or hostile inbox)
 / forgotten
+suppressed on request  nothing, no email, not even a "link" email: the Fundraising
+(FPS, or the person)   Preference Service asked us never to contact them; the page is the
+                       same, so whoever typed the address learns nothing of their request
 =====================  ===================================================================
 
 The honeypot (a hidden ``website`` field people never fill in) gets the same success page and
@@ -38,6 +41,7 @@ from mailer.web.forms import choices, client_ip, text_field, who
 from mailer.web.pages import Endpoint
 from mailer.web.supporters import Supporters
 from subscribers.errors import InvalidAddress, InvalidToken, Suppressed
+from subscribers.fps import is_suppressed
 from subscribers.models import ACTIVE, PENDING, UNSUBSCRIBED
 from subscribers.store import (
     Consent,
@@ -99,6 +103,8 @@ def read_signup(form: FormData, supporters: Supporters) -> SignupForm:
 def sign_up(supporters: Supporters, form: SignupForm, ip: str, audit: str) -> None:
     """Apply a valid signup (see the module table); runs in a worker thread."""
     engine = supporters.engine
+    if is_suppressed(engine, supporters.hasher, form.email):
+        return
     existing = get_by_email(engine, form.email)
     if existing is not None and existing.status != PENDING:
         if existing.status in (ACTIVE, UNSUBSCRIBED):
@@ -127,7 +133,10 @@ def sign_up(supporters: Supporters, form: SignupForm, ip: str, audit: str) -> No
 
 
 def send_link(supporters: Supporters, email: str) -> None:
-    """``/link``: a pending person gets the confirmation again, others their link."""
+    """``/link``: a pending person gets the confirmation again, others their link (nobody
+    suppressed on request gets anything)."""
+    if is_suppressed(supporters.engine, supporters.hasher, email):
+        return
     found = get_by_email(supporters.engine, email)
     if found is None or found.email is None:
         return

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from mailer.cli import cli
-from mailer.events.report import CampaignReport, Link, campaign_report
+from mailer.events.report import BounceClass, CampaignReport, Link, campaign_report
 from mailer.events.store import record_events
 from mailer.send.campaigns import get_campaign
 from mailer.send.states import DeliveryState
@@ -62,6 +62,7 @@ def test_the_report_counts_each_kind_of_event(engine: Engine, reported: SentCamp
         delivered=8,
         opened=2,
         opens=3,
+        machine_opens=0,
         clicked=2,
         clicks=4,
         bounced=1,
@@ -71,6 +72,7 @@ def test_the_report_counts_each_kind_of_event(engine: Engine, reported: SentCamp
         complained=1,
         unsubscribed=2,
         top_links=(Link("https://example.org/a", 2, 3), Link("https://example.org/b", 1, 1)),
+        bounce_classes=(BounceClass("Unclassified", bounced=1, blocked=1),),
     )
     assert report.rate(report.opened) == 0.2
 
