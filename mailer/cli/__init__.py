@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "subscribers": "subscribers:subscribers",
     "send": "sending:send",
     "campaigns": "campaigns:campaigns",
+    "suppressions": "suppressions:suppressions",
     "report": "report:report",
     "serve": "web:serve",
     "preview": "web:preview",

@@ -1,0 +1,216 @@
+"""SendGrid's account APIs beyond ``mail/send``: the suppression lists.
+
+The one module (with :mod:`mailer.transports.sendgrid`) that knows SendGrid's URLs and JSON. It
+goes through the official library's fluent client (``client.suppression.bounces.get``,
+``client.asm.suppressions._("global").post``, ``client.asm.groups._(id).suppressions.post``)
+and hands back plain values:
+
+- :meth:`SendGridAdmin.list_page`: one page of a suppression list (``start_time``,
+  ``end_time``, ``limit``, ``offset``), as :class:`SuppressionEntry` values;
+- :meth:`SendGridAdmin.suppress`: add addresses to the global suppressions, or to an
+  unsubscribe (ASM) group.
+
+Every call is retried with tenacity while SendGrid answers 429 (waiting for
+``X-RateLimit-Reset``), 5xx or cannot be reached, within a :class:`RetryPolicy`'s bounds: each
+of these requests is safe to repeat (reads, and adding an address that is already there).
+No message or log line here contains the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import RetryError, Retrying, retry_if_exception_type
+
+from mailer.transports.errors import (
+    AuthFailed,
+    NotAccepted,
+    Rejected,
+    RetryBudgetExhausted,
+)
+from mailer.transports.retry import RetryPolicy
+from mailer.transports.sendgrid import SendGridConfig, quiet_library_loggers
+
+#: SendGrid's suppression lists, by the name of their endpoint under ``/v3/suppression/``.
+LIST_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes")
+MAX_PAGE = 500  # ``limit`` of the list endpoints (PaginationCommonLimit)
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionEntry:
+    """One row of a SendGrid suppression list."""
+
+    email: str
+    created: int  # Unix seconds
+    reason: str = ""
+    status: str = ""
+
+
+def _header(headers: Any, name: str) -> str | None:
+    try:
+        value = headers.get(name) if headers is not None else None
+    except AttributeError:
+        return None
+    return str(value) if value is not None else None
+
+
+def _messages(body: bytes | str | None) -> str:
+    try:
+        errors = json.loads(body or b"").get("errors", [])
+        text = "; ".join(str(err.get("message", "")).strip() for err in errors)
+    except (ValueError, AttributeError, TypeError):
+        return "no details given"
+    return text or "no details given"
+
+
+def classify_admin_status(
+    status: int, body: bytes | str | None, headers: Any, now: float, what: str
+) -> Exception:
+    """The error for an HTTP error answer to one of these (repeatable) requests."""
+    if status == 429:
+        reset = _header(headers, "X-RateLimit-Reset")
+        try:
+            wait = max(0.0, float(reset) - now) if reset is not None else None
+        except ValueError:
+            wait = None
+        return NotAccepted(f"{what}: SendGrid rate limit reached (HTTP 429)", retry_after=wait)
+    if status >= 500:
+        return NotAccepted(f"{what}: SendGrid answered HTTP {status}")
+    if status in (401, 403):
+        return AuthFailed(
+            f"{what}: SendGrid refused the API key (HTTP {status}): check that "
+            "SENDGRID_API_KEY holds a key with the Suppressions and Mail Send permissions"
+        )
+    return Rejected(f"{what}: SendGrid refused the request (HTTP {status}): {_messages(body)}")
+
+
+class SendGridAdmin:
+    """The account APIs, through one ``SendGridAPIClient``; see the module docstring."""
+
+    def __init__(
+        self,
+        config: SendGridConfig,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        from sendgrid import SendGridAPIClient
+
+        if not config.api_key:
+            from mailer.errors import TransportConfigError
+
+            raise TransportConfigError("SENDGRID_API_KEY is not set")
+        quiet_library_loggers()
+        self.config = config
+        self.policy = policy or RetryPolicy(max_attempts=6, max_total_wait=120.0)
+        self._sleep = sleep
+        self._clock = clock
+        api = SendGridAPIClient(config.api_key, host=config.host.rstrip("/"))
+        api.client.timeout = config.timeout
+        self._client = api.client
+        self.requests = 0  # HTTP requests made, retries included
+
+    def __repr__(self) -> str:
+        return f"SendGridAdmin(host={self.config.host!r})"
+
+    # -- the calls ----------------------------------------------------------------------------
+
+    def list_page(
+        self, list_type: str, *, start_time: int, end_time: int, limit: int, offset: int
+    ) -> list[SuppressionEntry]:
+        """One page of ``/v3/suppression/<list_type>``, created in [start_time, end_time]."""
+        if list_type not in LIST_TYPES:
+            raise ValueError(f"unknown suppression list {list_type!r}")
+        endpoint = getattr(self._client.suppression, list_type)
+        query = {
+            "start_time": start_time,
+            "end_time": end_time,
+            "limit": min(limit, MAX_PAGE),
+            "offset": offset,
+        }
+        body = self._call(f"reading {list_type}", lambda: endpoint.get(query_params=query))
+        rows = json.loads(body or b"[]")
+        return [
+            SuppressionEntry(
+                email=str(row["email"]),
+                created=int(row.get("created", 0)),
+                reason=str(row.get("reason", "")),
+                status=str(row.get("status", "")),
+            )
+            for row in rows
+            if isinstance(row, dict) and row.get("email")
+        ]
+
+    def suppress(self, emails: Sequence[str], group_id: int | None = None) -> None:
+        """Add ``emails`` to the global suppressions, or to unsubscribe group ``group_id``."""
+        body = {"recipient_emails": list(emails)}
+        if group_id is None:
+            endpoint = self._client.asm.suppressions._("global")
+            what = "adding global suppressions"
+        else:
+            endpoint = self._client.asm.groups._(str(group_id)).suppressions
+            what = f"adding suppressions to group {group_id}"
+        self._call(what, lambda: endpoint.post(request_body=body))
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _once(self, what: str, request: Callable[[], Any]) -> bytes:
+        from python_http_client.exceptions import HTTPError as LibraryHTTPError
+
+        self.requests += 1
+        try:
+            response = request()
+        except LibraryHTTPError as exc:
+            inner = exc.__context__
+            if isinstance(inner, urllib.error.HTTPError):
+                inner.close()
+            raise classify_admin_status(
+                exc.status_code, exc.body, exc.headers, self._clock(), what
+            ) from None
+        except urllib.error.HTTPError as exc:
+            with exc:
+                raise classify_admin_status(
+                    exc.code, exc.read(), exc.headers, self._clock(), what
+                ) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            raise NotAccepted(
+                f"{what}: could not reach SendGrid at {self.config.host}: {reason}"
+            ) from None
+        body = response.body
+        return body if isinstance(body, bytes) else str(body or "").encode("utf-8")
+
+    def _call(self, what: str, request: Callable[[], Any]) -> bytes:
+        policy = self.policy
+
+        def wait(state: Any) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return policy.wait_for(state.attempt_number, error)
+
+        def stop(state: Any) -> bool:
+            if state.attempt_number >= policy.max_attempts:
+                return True
+            upcoming = state.upcoming_sleep or 0.0
+            return bool(state.idle_for + upcoming > policy.max_total_wait * policy.scale)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(NotAccepted),
+            wait=wait,
+            stop=stop,
+            sleep=self._sleep,
+            reraise=False,
+        )
+        try:
+            return retrying(self._once, what, request)
+        except RetryError as exc:
+            attempts = exc.last_attempt.attempt_number
+            last = exc.last_attempt.exception()
+            raise RetryBudgetExhausted(
+                f"gave up after {attempts} attempt(s): {last}", attempts
+            ) from last
