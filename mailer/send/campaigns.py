@@ -128,6 +128,8 @@ class Campaign:
     snapshot_at: datetime | None
     finished_at: datetime | None
     email_json: str
+    sg_batch_id: str | None = None  # staged under a cancel window (SendGrid batch id)
+    sg_send_at: datetime | None = None  # when SendGrid sends it
 
     @property
     def email(self) -> Email:
@@ -154,6 +156,8 @@ def _campaign(row: Any) -> Campaign:
         snapshot_at=row.snapshot_at,
         finished_at=row.finished_at,
         email_json=row.email_json,
+        sg_batch_id=row.sg_batch_id,
+        sg_send_at=row.sg_send_at,
     )
 
 

@@ -52,6 +52,10 @@ campaigns = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Column("lock_owner", String(160), nullable=True),
     Column("lock_until", UtcDateTime, nullable=True),
+    # the SendGrid batch a campaign with a cancel window is staged under, and its send_at
+    # (migration 0007)
+    Column("sg_batch_id", String(64), nullable=True),
+    Column("sg_send_at", UtcDateTime, nullable=True),
 )
 
 deliveries = Table(

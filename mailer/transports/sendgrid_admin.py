@@ -1,18 +1,22 @@
-"""SendGrid's account APIs beyond ``mail/send``: the suppression lists.
+"""SendGrid's account APIs beyond ``mail/send``: suppression lists, batch ids, scheduled sends.
 
 The one module (with :mod:`mailer.transports.sendgrid`) that knows SendGrid's URLs and JSON. It
 goes through the official library's fluent client (``client.suppression.bounces.get``,
-``client.asm.suppressions._("global").post``, ``client.asm.groups._(id).suppressions.post``)
-and hands back plain values:
+``client.asm.suppressions._("global").post``, ``client.asm.groups._(id).suppressions.post``,
+``client.mail.batch.post``, ``client.user.scheduled_sends.post``) and hands back plain values:
 
 - :meth:`SendGridAdmin.list_page`: one page of a suppression list (``start_time``,
   ``end_time``, ``limit``, ``offset``), as :class:`SuppressionEntry` values;
 - :meth:`SendGridAdmin.suppress`: add addresses to the global suppressions, or to an
-  unsubscribe (ASM) group.
+  unsubscribe (ASM) group;
+- :meth:`SendGridAdmin.new_batch_id` and :meth:`SendGridAdmin.change_batch` (cancel or pause
+  a scheduled batch): the cancel window of a campaign.
 
 Every call is retried with tenacity while SendGrid answers 429 (waiting for
 ``X-RateLimit-Reset``), 5xx or cannot be reached, within a :class:`RetryPolicy`'s bounds: each
-of these requests is safe to repeat (reads, and adding an address that is already there).
+of these requests is safe to repeat (reads, adding an address that is already there, a batch id
+never used; a cancel sent twice is refused the second time, reported as
+:class:`TooLateToChange`).
 No message or log line here contains the API key.
 """
 
@@ -32,6 +36,7 @@ from mailer.transports.errors import (
     NotAccepted,
     Rejected,
     RetryBudgetExhausted,
+    TooLateToChange,
 )
 from mailer.transports.retry import RetryPolicy
 from mailer.transports.sendgrid import SendGridConfig, quiet_library_loggers
@@ -157,6 +162,24 @@ class SendGridAdmin:
             endpoint = self._client.asm.groups._(str(group_id)).suppressions
             what = f"adding suppressions to group {group_id}"
         self._call(what, lambda: endpoint.post(request_body=body))
+
+    def new_batch_id(self) -> str:
+        """A new batch id (``POST /v3/mail/batch``) to send a campaign's requests under."""
+        body = self._call("creating a batch id", lambda: self._client.mail.batch.post())
+        batch_id = json.loads(body or b"{}").get("batch_id")
+        if not isinstance(batch_id, str) or not batch_id:
+            raise Rejected("creating a batch id: SendGrid's answer held no batch_id")
+        return batch_id
+
+    def change_batch(self, batch_id: str, status: str) -> None:
+        """Cancel (``status="cancel"``) or pause a scheduled batch; :class:`TooLateToChange`
+        when SendGrid refuses (within 10 minutes of ``send_at``, or changed already)."""
+        body = {"batch_id": batch_id, "status": status}
+        endpoint = self._client.user.scheduled_sends
+        try:
+            self._call(f"{status} batch {batch_id}", lambda: endpoint.post(request_body=body))
+        except Rejected as exc:
+            raise TooLateToChange(str(exc)) from None
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""SendGrid kept in step: suppression sync watermarks, what was pushed, and the push queue of
-forgotten addresses.
+"""SendGrid kept in step: suppression sync watermarks, what was pushed, the push queue of
+forgotten addresses, and a campaign's batch id and ``send_at`` for the cancel window.
 
 - ``suppression_watermarks``: one row per SendGrid suppression list (bounces, blocks,
   spam_reports, invalid_emails, unsubscribes): everything created up to ``watermark`` (a Unix
@@ -9,6 +9,8 @@ forgotten addresses.
   ``group:<id>``) and when, so a second sync pushes nothing twice.
 - ``suppression_push_queue``: the address of a person forgotten while SendGrid is the
   transport, held only until it is pushed to SendGrid's suppressions, then deleted.
+- ``campaigns.sg_batch_id`` / ``campaigns.sg_send_at``: the SendGrid batch a campaign with a
+  cancel window is staged under, and when SendGrid sends it.
 
 Revision ID: 0007
 Revises: 0005
@@ -59,9 +61,15 @@ def upgrade() -> None:
         sa.Column("queued_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_suppression_push_queue"),
     )
+    with op.batch_alter_table("campaigns") as batch:
+        batch.add_column(sa.Column("sg_batch_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("sg_send_at", TS, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaigns") as batch:
+        batch.drop_column("sg_send_at")
+        batch.drop_column("sg_batch_id")
     op.drop_table("suppression_push_queue")
     op.drop_table("suppression_pushes")
     op.drop_table("suppression_watermarks")
