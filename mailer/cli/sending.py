@@ -252,6 +252,7 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
+    options = _windowed(setup, options)
     if not one.yes:
         count = count_audience(engine, email.list_id, email.interests or None)
         if not sys.stdin.isatty():
@@ -281,6 +282,7 @@ def _send_due(
     from mailer.send.runs import send_due
 
     with _setup(root, interactive=False, dev_key=dev_key) as setup:
+        options = _windowed(setup, options)
         with user_errors(), _stops(as_json):
             run = send_due(
                 setup.project,
@@ -296,6 +298,16 @@ def _send_due(
         else:
             _print_reports(run.reports, as_json)
         sys.exit(int(run.outcome))
+
+
+def _windowed(setup: _Setup, options: SendOptions) -> SendOptions:
+    """The options with the project's cancel window (SendGrid only)."""
+    from dataclasses import replace
+
+    from mailer.send.window import window_for
+
+    with user_errors():
+        return replace(options, window=window_for(setup.project, setup.config))
 
 
 class _Screen:

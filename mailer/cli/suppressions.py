@@ -65,20 +65,13 @@ def _run(ctx: click.Context, *, dry_run: bool, page_size: int) -> SyncReport:
     from mailer.config import SENDGRID_API_KEY, Config
     from mailer.errors import MailerError
     from mailer.events.suppression_sync import sync_suppressions
-    from mailer.transports.sendgrid import DEFAULT_HOST, SendGridConfig
-    from mailer.transports.sendgrid_admin import SendGridAdmin
+    from mailer.transports.sendgrid_admin import admin_from_config
 
     try:
         config = Config.from_environ()
         if not config.sendgrid_api_key:
             fail(f"suppressions sync needs {SENDGRID_API_KEY}")
-        api = SendGridAdmin(
-            SendGridConfig(
-                api_key=config.sendgrid_api_key.reveal(),
-                host=config.sendgrid_api_host or DEFAULT_HOST,
-                timeout=config.sendgrid_timeout,
-            )
-        )
+        api = admin_from_config(config)
         with open_engine(project_dir(ctx)) as engine:
             return sync_suppressions(
                 engine,

@@ -37,9 +37,11 @@ from typing import Protocol
 
 from sqlalchemy import Engine, update
 
+from mailer.config import Config
 from mailer.send.campaigns import Campaign, get_campaign
 from mailer.send.states import DeliveryState
 from mailer.send.tables import campaigns, deliveries
+from mailer.settings import Project
 from mailer.transports.base import Schedulable, Transport
 from mailer.transports.errors import TooLateToChange
 from subscribers.db import write_transaction
@@ -54,6 +56,8 @@ class BatchControl(Protocol):
     def new_batch_id(self) -> str: ...
 
     def change_batch(self, batch_id: str, status: str) -> None: ...
+
+    def clear_batch(self, batch_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,16 @@ class Stopped(StrEnum):
     CANCELLED = "cancelled"  # SendGrid cancelled the batch before its send_at
     PAUSED = "paused"  # SendGrid paused the batch before its send_at
     TOO_LATE = "too late"  # SendGrid has it: send_at passed, or it refused the change
+
+
+def window_for(project: Project, config: Config) -> Window | None:
+    """The project's cancel window, when it has one and SendGrid is the transport."""
+    length = project.settings.sending.cancel_window
+    if length is None or config.transport != "sendgrid":
+        return None
+    from mailer.transports.sendgrid_admin import admin_from_config
+
+    return Window(length, admin_from_config(config))
 
 
 def stage_campaign(
@@ -130,3 +144,10 @@ def stop_at_sendgrid(
             )
         ).rowcount
     return Stopped.CANCELLED, int(cancelled)
+
+
+def resume_at_sendgrid(campaign: Campaign, control: BatchControl) -> bool:
+    """Lift a pause of the campaign's batch at SendGrid; False when none was set."""
+    if campaign.sg_batch_id is None:
+        return False
+    return control.clear_batch(campaign.sg_batch_id)

@@ -31,6 +31,7 @@ from typing import Any
 
 from tenacity import RetryError, Retrying, retry_if_exception_type
 
+from mailer.config import SENDGRID_API_KEY, Config
 from mailer.transports.errors import (
     AuthFailed,
     NotAccepted,
@@ -39,7 +40,7 @@ from mailer.transports.errors import (
     TooLateToChange,
 )
 from mailer.transports.retry import RetryPolicy
-from mailer.transports.sendgrid import SendGridConfig, quiet_library_loggers
+from mailer.transports.sendgrid import DEFAULT_HOST, SendGridConfig, quiet_library_loggers
 
 #: SendGrid's suppression lists, by the name of their endpoint under ``/v3/suppression/``.
 LIST_TYPES = ("bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes")
@@ -92,6 +93,21 @@ def classify_admin_status(
             "SENDGRID_API_KEY holds a key with the Suppressions and Mail Send permissions"
         )
     return Rejected(f"{what}: SendGrid refused the request (HTTP {status}): {_messages(body)}")
+
+
+def admin_from_config(config: Config) -> SendGridAdmin:
+    """The account APIs with the environment's key, host and timeout."""
+    from mailer.errors import TransportConfigError
+
+    if not config.sendgrid_api_key:
+        raise TransportConfigError(f"{SENDGRID_API_KEY} is not set")
+    return SendGridAdmin(
+        SendGridConfig(
+            api_key=config.sendgrid_api_key.reveal(),
+            host=config.sendgrid_api_host or DEFAULT_HOST,
+            timeout=config.sendgrid_timeout,
+        )
+    )
 
 
 class SendGridAdmin:
@@ -180,6 +196,15 @@ class SendGridAdmin:
             self._call(f"{status} batch {batch_id}", lambda: endpoint.post(request_body=body))
         except Rejected as exc:
             raise TooLateToChange(str(exc)) from None
+
+    def clear_batch(self, batch_id: str) -> bool:
+        """Delete a pause (or cancel) of a scheduled batch; False when it had none."""
+        endpoint = self._client.user.scheduled_sends._(batch_id)
+        try:
+            self._call(f"resuming batch {batch_id}", lambda: endpoint.delete())
+        except Rejected:
+            return False
+        return True
 
     # -- plumbing -----------------------------------------------------------------------------
 
