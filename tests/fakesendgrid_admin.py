@@ -1,4 +1,5 @@
-"""The fake SendGrid server's suppression endpoints (split from :mod:`tests.fakesendgrid_rules`).
+"""The fake SendGrid server's account endpoints (split from :mod:`tests.fakesendgrid_rules`):
+the suppression lists here, batch ids and scheduled sends in :mod:`tests.fakesendgrid_schedule`.
 
 From ``tests/data/sendgrid/tsg_suppressions_v3.subset.json`` (the operations the project uses,
 extracted from the official spec): ``GET /v3/suppression/{bounces,blocks,spam_reports,
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+
+from tests.fakesendgrid_schedule import ScheduleState
 
 SPEC_PATH = Path(__file__).parent / "data" / "sendgrid" / "tsg_suppressions_v3.subset.json"
 LISTS = ("bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes")
@@ -53,6 +56,7 @@ class AdminState:
     )
     posts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (target, emails)
     gets: list[tuple[str, dict[str, int]]] = field(default_factory=list)  # (list, query)
+    schedule: ScheduleState = field(default_factory=ScheduleState)  # batch ids, cancel window
     #: (list, n): hold the n-th read (1-based) of that list until :meth:`release`
     hold: tuple[str, int] | None = None
     held: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -84,6 +88,9 @@ class AdminState:
         """The status and JSON payload for one request to a suppression endpoint."""
         parsed = urllib.parse.urlsplit(raw_path)
         path = parsed.path.rstrip("/")
+        scheduled = self.schedule.answer(method, path, body)
+        if scheduled is not None:
+            return scheduled
         if method == "GET" and path.startswith("/v3/suppression/"):
             return self._list(path.rsplit("/", 1)[1], parsed.query)
         if method == "POST" and path == "/v3/asm/suppressions/global":

@@ -207,6 +207,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.do_POST()
 
+    def do_DELETE(self) -> None:
+        self.do_POST()
+
     def _authorised(self) -> bool:
         srv = self.server
         auth = self.headers.get("Authorization", "")
@@ -279,6 +282,7 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(400, {"errors": [sg_error("Bad Request", None)]})
             return
         errors = check_body(body) if srv.should_validate(number) else []
+        errors = errors or srv.admin.schedule.check_mail(body)
         if errors:
             self._answer(400, {"errors": errors})
             return

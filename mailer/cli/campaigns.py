@@ -220,7 +220,7 @@ def _move(
 def _at_sendgrid(engine: Any, found: Any, status: CampaignState, now: Any) -> Stopped | None:
     """Cancel, pause or resume the campaign's batch at SendGrid, and say what happened."""
     from mailer.config import Config
-    from mailer.send.window import resume_at_sendgrid, stop_at_sendgrid
+    from mailer.send.window import Stopped, resume_at_sendgrid, stop_at_sendgrid
     from mailer.transports.sendgrid_admin import admin_from_config
 
     batch, when = found.sg_batch_id, found.sg_send_at.strftime("%Y-%m-%d %H:%M UTC")
