@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -248,11 +249,11 @@ def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> No
 
 def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
     from mailer.send.runs import send_issue
+    from mailer.send.window import window_for
     from subscribers.audience import count_audience
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
-    options = _windowed(setup, options)
     if not one.yes:
         count = count_audience(engine, email.list_id, email.interests or None)
         if not sys.stdin.isatty():
@@ -264,6 +265,7 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
             err=True,
         )
     with user_errors(), _stops(one.as_json):
+        options = replace(options, window=window_for(setup.project, setup.config))
         report = send_issue(
             engine,
             email,
@@ -280,10 +282,11 @@ def _send_due(
     root: Path, options: SendOptions, *, dev_key: bool, as_json: bool, quiet: bool
 ) -> None:
     from mailer.send.runs import send_due
+    from mailer.send.window import window_for
 
     with _setup(root, interactive=False, dev_key=dev_key) as setup:
-        options = _windowed(setup, options)
         with user_errors(), _stops(as_json):
+            options = replace(options, window=window_for(setup.project, setup.config))
             run = send_due(
                 setup.project,
                 setup.engine,
@@ -298,16 +301,6 @@ def _send_due(
         else:
             _print_reports(run.reports, as_json)
         sys.exit(int(run.outcome))
-
-
-def _windowed(setup: _Setup, options: SendOptions) -> SendOptions:
-    """The options with the project's cancel window (SendGrid only)."""
-    from dataclasses import replace
-
-    from mailer.send.window import window_for
-
-    with user_errors():
-        return replace(options, window=window_for(setup.project, setup.config))
 
 
 class _Screen:
