@@ -103,6 +103,9 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
         "counts": counts,
         "created_at": campaign.created_at.isoformat(),
         "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+        # staged under a cancel window: SendGrid holds it under this batch until send_at
+        "sendgrid_batch": campaign.sg_batch_id,
+        "sendgrid_send_at": campaign.sg_send_at.isoformat() if campaign.sg_send_at else None,
     }
 
 
@@ -143,7 +146,10 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
             "recipients",
             "created_at",
             "finished_at",
+            "sendgrid_batch",
+            "sendgrid_send_at",
         )
+        if not k.startswith("sendgrid_") or data[k] is not None
     ]
     rows += [(f"  {state}", n) for state, n in data["counts"].items()]
     rows += [(f"  {kind} (events)", n) for kind, n in data["events"].items()]

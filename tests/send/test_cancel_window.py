@@ -4,6 +4,7 @@ campaign staged under one batch id and send_at; cancel within the window, in Sen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -304,6 +305,10 @@ def test_pause_and_resume_within_the_window_hold_and_release_the_batch(
     campaign = get_campaign(engine, SAMPLE_ISSUE)
     assert campaign is not None
     assert campaign.sg_batch_id is not None
+    shown = json.loads(newsletter("campaigns", "show", SAMPLE_ISSUE, "--json", server=live).stdout)
+    assert shown["sendgrid_batch"] == campaign.sg_batch_id
+    assert campaign.sg_send_at is not None
+    assert shown["sendgrid_send_at"] == campaign.sg_send_at.isoformat()
     paused = newsletter("campaigns", "pause", SAMPLE_ISSUE, server=live)
     assert paused.exit_code == 0, paused.output
     assert live.admin.schedule.batches[campaign.sg_batch_id] == "pause"
