@@ -8,13 +8,16 @@ never live here; they come from the environment (``NEWSLETTER_SECRET_KEY``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -140,6 +143,49 @@ class Approval(_Strict):
     )
 
 
+#: SendGrid's limits for a scheduled send: ``send_at`` at most 72 hours ahead, and no cancel or
+#: pause in the last 10 minutes before it. A window must leave at least 5 minutes to cancel in.
+MAX_CANCEL_WINDOW = timedelta(hours=72)
+MIN_CANCEL_WINDOW = timedelta(minutes=15)
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h)\s*$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """``15m`` / ``90min`` / ``2h`` as a ``timedelta``; ValueError names what is expected."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"expected a duration such as 15m or 2h, not {value!r}")
+    number, unit = int(match.group(1)), match.group(2)
+    return timedelta(hours=number) if unit == "h" else timedelta(minutes=number)
+
+
+def _cancel_window(value: timedelta) -> timedelta:
+    if not MIN_CANCEL_WINDOW <= value <= MAX_CANCEL_WINDOW:
+        raise ValueError(
+            "the cancel window must be between 15m (SendGrid refuses changes in the last 10 "
+            "minutes before send_at) and 72h (SendGrid's furthest send_at)"
+        )
+    return value
+
+
+CancelWindow = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    AfterValidator(_cancel_window),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+\s*(m|min|h)$"}),
+]
+
+
+class Sending(_Strict):
+    cancel_window: CancelWindow | None = Field(
+        default=None,
+        description="SendGrid only: stage each campaign under one batch id with send_at this far "
+        "ahead (15m to 72h), so `newsletter campaigns cancel` can still stop it.",
+    )
+
+
 class Settings(_Strict):
     organisation: Organisation
     sender: Sender
@@ -150,6 +196,7 @@ class Settings(_Strict):
     interests: tuple[Interest, ...] = ()
     utm: Utm = Utm()
     approval: Approval = Approval()
+    sending: Sending = Sending()
 
     @field_validator("base_url")
     @classmethod

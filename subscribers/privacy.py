@@ -25,6 +25,7 @@ from subscribers.models import (
     subscribers,
     subscriptions,
 )
+from subscribers.pushqueue import queue_push
 from subscribers.records import (
     basis_of,
     is_erased,
@@ -41,10 +42,14 @@ def forget(
     hasher: AddressHasher,
     who: str,
     now: datetime | None = None,
+    push: bool = False,
 ) -> bool:
     """Erase everything personal about ``email``; True when a subscriber was erased.
 
     The keyed hash is stored even when no subscriber exists, so a later import skips it.
+    With ``push`` (SendGrid is the transport) the address is also queued, in the same
+    transaction, for the next suppression sync to push to SendGrid, which deletes it from the
+    queue once pushed (:mod:`subscribers.pushqueue`).
     """
     now = now or datetime.now(UTC)
     address, key = normalise_email(email)
@@ -53,6 +58,8 @@ def forget(
             connection.execute(
                 insert(erasures).values(address_hash=hasher.hash(key), erased_at=now)
             )
+        if push:
+            queue_push(connection, address, now=now)
         try:
             found = require_subscriber(connection, address)
         except UnknownSubscriber:

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tests.fakesendgrid_admin import AdminState
 from tests.fakesendgrid_rules import (
     FAULTS,
     MAX_RECIPIENTS,
@@ -116,6 +117,8 @@ class FakeSendGrid:
         self.keep_bodies = keep_bodies
         self.validate_every = max(1, validate_every)
         self.received: list[Received] = []
+        self.admin = AdminState()  # SendGrid's suppression lists: seed them, read what was pushed
+        self._path_faults = {prefix: list(script) for prefix, script in plan.per_path}
         self.requests = 0
         self.faults: list[str] = []
         self.held = threading.Event()
@@ -164,6 +167,7 @@ class FakeSendGrid:
         """Stop accepting, release held requests, close every socket and join the threads."""
         self.closing.set()
         self._released.set()
+        self.admin.release()
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
         self._acceptor.join(5)
@@ -270,6 +274,16 @@ class FakeSendGrid:
             fault = self._fault_by_conn.pop(conn, "ok")
             self.faults.append(fault)
         return number, fault
+
+    def path_fault(self, path: str) -> str | None:
+        """The next scripted fault for requests to ``path`` (``FaultPlan.per_path``), if any."""
+        with self._lock:
+            for prefix, script in self._path_faults.items():
+                if path.startswith(prefix) and script:
+                    fault = script.pop(0)
+                    self.faults.append(f"{prefix}:{fault}")
+                    return fault
+        return None
 
     def should_validate(self, number: int) -> bool:
         return number % self.validate_every == 0 or self.validate_every == 1

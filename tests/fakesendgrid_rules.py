@@ -123,9 +123,12 @@ class FaultPlan:
     script: tuple[str, ...] = ()
     slow_seconds: float = 1.0
     refuse_seconds: float = 0.1
+    #: (path prefix, script): the faults for requests to that path, in order, before the
+    #: connection's own (e.g. ``(("/v3/suppression/bounces", ("429", "500")),)``)
+    per_path: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
-        for name in self.script:
+        for name in (*self.script, *(f for _, script in self.per_path for f in script)):
             if name not in (*FAULTS, "refuse"):
                 raise ValueError(f"unknown fault {name!r}")
 
@@ -162,6 +165,10 @@ class FaultPlan:
             return cls(script=tuple(str(item) for item in data))
         if "script" in data:
             data["script"] = tuple(data["script"])
+        if "per_path" in data:
+            data["per_path"] = tuple(
+                (str(prefix), tuple(script)) for prefix, script in dict(data["per_path"]).items()
+            )
         return cls(**data)
 
 
@@ -197,6 +204,35 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.close_connection = True
 
+    def do_GET(self) -> None:
+        self.do_POST()
+
+    def do_DELETE(self) -> None:
+        self.do_POST()
+
+    def _authorised(self) -> bool:
+        srv = self.server
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and auth[7:]:
+            return srv.api_key is None or auth[7:] == srv.api_key
+        return False
+
+    def _admin(self, raw: bytes, fault: str) -> None:
+        """A suppression endpoint (:mod:`tests.fakesendgrid_admin`), or its injected fault."""
+        srv = self.server
+        fault = srv.path_fault(self.path) or fault
+        if fault in ("drop", "accept_then_drop"):
+            self.close_connection = True
+            return
+        if not self._authorised():
+            self._answer(401, {"errors": [sg_error("authorization required", None)]})
+            return
+        if fault in ("429", "403", "500", "502", "503", "504"):
+            self._answer(int(fault), {"errors": [sg_error(f"fault {fault}", None)]}, srv.limits())
+            return
+        status, payload = srv.admin.answer(self.command, self.path, raw)
+        self._answer(status, payload, srv.limits())
+
     def do_POST(self) -> None:
         srv = self.server
         length = int(self.headers.get("Content-Length") or 0)
@@ -204,11 +240,11 @@ class Handler(BaseHTTPRequestHandler):
         number, fault = srv.arrive(self.connection)
         if srv.latency:
             srv.closing.wait(srv.latency)
+        if self.path.rstrip("/") != "/v3/mail/send":
+            self._admin(raw, fault)
+            return
         if fault == "drop":
             self.close_connection = True
-            return
-        if self.path.rstrip("/") != "/v3/mail/send":
-            self._answer(404, {"errors": [sg_error("Not found", None)]})
             return
         auth = self.headers.get("Authorization", "")
         if (
@@ -246,6 +282,7 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(400, {"errors": [sg_error("Bad Request", None)]})
             return
         errors = check_body(body) if srv.should_validate(number) else []
+        errors = errors or srv.admin.schedule.check_mail(body)
         if errors:
             self._answer(400, {"errors": errors})
             return

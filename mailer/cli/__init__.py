@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "proofs": "signoff:proofs",
     "approve": "signoff:approve",
     "campaigns": "campaigns:campaigns",
+    "suppressions": "suppressions:suppressions",
     "report": "report:report",
     "serve": "web:serve",
     "preview": "web:preview",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,9 +15,13 @@ from mailer.cli.common import (
     print_json,
     print_table,
     project_dir,
+    user_errors,
 )
 from mailer.clock import utc_now
 from mailer.send.states import CampaignState
+
+if TYPE_CHECKING:
+    from mailer.send.window import Stopped
 
 
 def _find(engine: Any, ref: str) -> Any:
@@ -99,6 +104,9 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
         "created_at": campaign.created_at.isoformat(),
         "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
         "email_hash": campaign.email_hash,
+        # staged under a cancel window: SendGrid holds it under this batch until send_at
+        "sendgrid_batch": campaign.sg_batch_id,
+        "sendgrid_send_at": campaign.sg_send_at.isoformat() if campaign.sg_send_at else None,
     }
 
 
@@ -140,7 +148,10 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
             "recipients",
             "created_at",
             "finished_at",
+            "sendgrid_batch",
+            "sendgrid_send_at",
         )
+        if not k.startswith("sendgrid_") or data[k] is not None
     ]
     rows.append(("email version", _version(data)))
     rows += [(f"  {state}", n) for state, n in data["counts"].items()]
@@ -216,14 +227,58 @@ def _move(
     reason: str | None = None,
 ) -> None:
     from mailer.send.campaigns import set_status
+    from mailer.send.window import Stopped
 
     with open_engine(project_dir(ctx)) as engine:
         found = _find(engine, ref)
-        if not set_status(
-            engine, found.id, status, now=utc_now(), reason=reason, only_from=allowed
-        ):
+        now = utc_now()
+        staged = found.sg_batch_id is not None
+        if staged and found.status == CampaignState.SENT and status != CampaignState.SENDING:
+            # all of it is at SendGrid: only SendGrid can still stop it, before send_at
+            if _at_sendgrid(engine, found, status, now) is Stopped.TOO_LATE:
+                sys.exit(1)
+            allowed = (*allowed, CampaignState.SENT)
+            staged = False
+        if not set_status(engine, found.id, status, now=now, reason=reason, only_from=allowed):
             fail(f"campaign {found.issue_id} is {found.status}; it cannot be {verb}")
-    click.echo(f"campaign {found.issue_id} {verb}")
+        click.echo(f"campaign {found.issue_id} {verb}")
+        if staged:
+            _at_sendgrid(engine, found, status, now)
+
+
+def _at_sendgrid(engine: Any, found: Any, status: CampaignState, now: Any) -> Stopped | None:
+    """Cancel, pause or resume the campaign's batch at SendGrid, and say what happened."""
+    from mailer.config import Config
+    from mailer.send.window import Stopped, resume_at_sendgrid, stop_at_sendgrid
+    from mailer.transports.sendgrid_admin import admin_from_config
+
+    batch, when = found.sg_batch_id, found.sg_send_at.strftime("%Y-%m-%d %H:%M UTC")
+    with user_errors():
+        control = admin_from_config(Config.from_environ())
+        if status == CampaignState.SENDING:
+            resumed = resume_at_sendgrid(found, control)
+            click.echo(f"SendGrid batch {batch}: " + ("resumed" if resumed else "not paused"))
+            return None
+        action = "cancel" if status == CampaignState.CANCELLED else "pause"
+        outcome, cancelled = stop_at_sendgrid(engine, found, control, status=action, now=now)
+    if outcome is Stopped.CANCELLED:
+        click.echo(
+            f"SendGrid cancelled batch {batch} before its send_at ({when}): "
+            f"{cancelled} deliveries cancelled; nobody receives them"
+        )
+    elif outcome is Stopped.PAUSED:
+        click.echo(
+            f"SendGrid paused batch {batch} before its send_at ({when}); "
+            f"`newsletter campaigns resume {found.issue_id}` lets it go"
+        )
+    else:
+        click.echo(
+            f"SendGrid has it: batch {batch} was due at {when} and can no longer be stopped "
+            "(SendGrid refuses changes in the last 10 minutes); what was handed to SendGrid "
+            "is delivered",
+            err=True,
+        )
+    return outcome
 
 
 @campaigns.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,6 +31,7 @@ from mailer.cli.common import (
     project_dir,
     user_errors,
 )
+from mailer.cli.cronlog import print_done, stamped_output
 from mailer.clock import utc_now
 from mailer.config import DEV_KEY
 
@@ -72,6 +74,12 @@ if TYPE_CHECKING:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @json_option("Print the result as JSON.")
 @click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="With --due: print only what was done (a line per campaign that sent, and problems).",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 16),
     default=4,
@@ -103,6 +111,7 @@ def send(
     sandbox: bool,
     yes: bool,
     as_json: bool,
+    quiet: bool,
     concurrency: int,
     workers: int,
     dev_key: bool,
@@ -114,6 +123,7 @@ def send(
     transport and the audience count and asks before sending unless --yes. Interactive sends
     with no transport configured go to the local outbox; --due refuses to run without
     NEWSLETTER_TRANSPORT. Exit: 0 sent, 1 refused, 2 unfinished, 3 unknown deliveries.
+    With --due every line printed starts with the UTC time (JSON on stdout excepted).
     """
     from mailer.send.runs import Outcome
 
@@ -123,10 +133,13 @@ def send(
 
     options = SendOptions(concurrency=concurrency, workers=workers)
     root = project_dir(ctx)
+    if quiet and not due:
+        fail("--quiet goes with --due")
     if due:
         if dry_run or test_to or sandbox or list_id:
             fail("--due cannot be combined with --dry-run, --test-to, --sandbox or --list")
-        _send_due(root, options, dev_key=dev_key, as_json=as_json)
+        with stamped_output(stdout=not as_json):
+            _send_due(root, options, dev_key=dev_key, as_json=as_json, quiet=quiet)
         return
     if issue is None:  # unreachable: checked above; narrows the type
         raise click.UsageError("ISSUE is missing")
@@ -238,6 +251,7 @@ def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> No
 def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
     from mailer.send.campaigns import audience_bases
     from mailer.send.runs import send_issue
+    from mailer.send.window import window_for
     from subscribers.audience import count_audience
 
     email = _prepare(setup, ref, one, gate=True)
@@ -254,6 +268,7 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
             err=True,
         )
     with user_errors(), _stops(one.as_json):
+        options = replace(options, window=window_for(setup.project, setup.config))
         report = send_issue(
             engine,
             email,
@@ -266,11 +281,15 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
     sys.exit(int(_print_reports([report], one.as_json)))
 
 
-def _send_due(root: Path, options: SendOptions, *, dev_key: bool, as_json: bool) -> None:
+def _send_due(
+    root: Path, options: SendOptions, *, dev_key: bool, as_json: bool, quiet: bool
+) -> None:
     from mailer.send.runs import send_due
+    from mailer.send.window import window_for
 
     with _setup(root, interactive=False, dev_key=dev_key) as setup:
         with user_errors(), _stops(as_json):
+            options = replace(options, window=window_for(setup.project, setup.config))
             run = send_due(
                 setup.project,
                 setup.engine,
@@ -278,9 +297,12 @@ def _send_due(root: Path, options: SendOptions, *, dev_key: bool, as_json: bool)
                 setup.links,
                 clock=utc_now,
                 options=options,
-                observer=_Screen(quiet=as_json),
+                observer=_Screen(quiet=as_json or quiet),
             )
-        _print_reports(run.reports, as_json)
+        if quiet and not as_json:
+            print_done(run.reports)
+        else:
+            _print_reports(run.reports, as_json)
         sys.exit(int(run.outcome))
 
 

@@ -204,13 +204,20 @@ def unsubscribe_command(ctx: click.Context, email: str, list_id: str | None) -> 
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def forget_command(ctx: click.Context, email: str, yes: bool) -> None:
-    """Erase a supporter's personal data (GDPR); a keyed hash blocks re-import."""
+    """Erase a supporter's personal data (GDPR); a keyed hash blocks re-import.
+
+    With NEWSLETTER_TRANSPORT=sendgrid the address is held until the next `newsletter
+    suppressions sync` pushes it to SendGrid's suppressions, then deleted.
+    """
+    from mailer.config import Config
     from subscribers.privacy import forget
 
     if not yes and not click.confirm(f"Erase everything held about {email}?"):
         fail("nothing erased")
+    with user_errors():
+        push = Config.from_environ().transport == "sendgrid"
     with store_errors(), open_store(ctx) as (_settings, engine):
-        erased = forget(engine, email, hasher=hasher(ctx), who=who())
+        erased = forget(engine, email, hasher=hasher(ctx), who=who(), push=push)
     click.echo(
         f"erased {email}" if erased else f"no subscriber {email}; it is blocked from re-import"
     )

@@ -23,6 +23,7 @@ from mailer.send.deliveries import Batch, claim_batch, queued_left, settle_batch
 from mailer.send.links import RecipientLinks
 from mailer.send.outcomes import OUTCOMES, Outcome, describe, outcome_of
 from mailer.send.states import CampaignState, DeliveryState
+from mailer.send.window import Window
 from mailer.transports.base import BatchResult, Outgoing, Transport
 from mailer.transports.retry import RetryPolicy, send_with_retry
 from subscribers.db import is_sqlite
@@ -41,6 +42,7 @@ class SendOptions:
     # longer than a batch can take (retry budget 5 min + timeouts), so it is never renewed
     lease: timedelta = timedelta(minutes=15)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    window: Window | None = None  # stage SendGrid campaigns under a cancel window
 
 
 class StopSignal(Protocol):

@@ -135,6 +135,8 @@ class Campaign:
     finished_at: datetime | None
     email_json: str
     email_hash: str | None = None  # of the frozen email (None: started before migration 0006)
+    sg_batch_id: str | None = None  # staged under a cancel window (SendGrid batch id)
+    sg_send_at: datetime | None = None  # when SendGrid sends it
 
     @property
     def email(self) -> Email:
@@ -162,6 +164,8 @@ def _campaign(row: Any) -> Campaign:
         finished_at=row.finished_at,
         email_json=row.email_json,
         email_hash=row.email_hash,
+        sg_batch_id=row.sg_batch_id,
+        sg_send_at=row.sg_send_at,
     )
 
 

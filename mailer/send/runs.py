@@ -37,6 +37,7 @@ from mailer.send.sender import (
     send_campaign,
 )
 from mailer.send.states import CampaignState, DeliveryState
+from mailer.send.window import stage_campaign
 from mailer.settings import Project
 from mailer.transports.base import Transport
 
@@ -153,6 +154,7 @@ def run_campaign(
     """Prepare ``campaign`` once (snapshot its audience), then send what is queued."""
     # a unique owner: two runs at once must never release each other's lock
     campaign = prepare_campaign(engine, campaign, clock=clock, owner=new_worker_id())
+    campaign, transport = stage_campaign(engine, campaign, transport, options.window, now=clock())
     done = campaign.recipients - delivery_counts(engine, campaign.id)[DeliveryState.QUEUED]
     with observer.sending(campaign, done) as advance:
         return send_campaign(

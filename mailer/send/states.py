@@ -9,7 +9,9 @@ campaign:  sending → sent, or paused / cancelled / failed
            ``send_at`` in its YAML say whether it is ready and when)
 delivery:  queued → claimed (worker id + lease) → accepted,
            or failed / suppressed / unknown (fate not known: settled by SendGrid's own
-           ``processed``/``dropped`` events or by a person, never resent silently)
+           ``processed``/``dropped`` events or by a person, never resent silently);
+           accepted or unknown → cancelled when a campaign staged under a cancel window is
+           cancelled at SendGrid before its ``send_at`` (nobody receives it)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class DeliveryState(StrEnum):
     UNKNOWN = "unknown"
     SUPPRESSED = "suppressed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 FINISHED_STATES = frozenset({CampaignState.SENT, CampaignState.CANCELLED, CampaignState.FAILED})

@@ -55,6 +55,10 @@ campaigns = Table(
     # the frozen email's hash (render.email.email_hash): when approval is required, the
     # approved one (0006)
     Column("email_hash", String(64), nullable=True),
+    # the SendGrid batch a campaign with a cancel window is staged under, and its send_at
+    # (migration 0007)
+    Column("sg_batch_id", String(64), nullable=True),
+    Column("sg_send_at", UtcDateTime, nullable=True),
 )
 
 deliveries = Table(

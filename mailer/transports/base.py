@@ -72,6 +72,14 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Schedulable(Protocol):
+    """A transport that can stage a campaign for later under one batch id (SendGrid's
+    ``batch_id`` + ``send_at``), so that it can still be cancelled: the cancel window."""
+
+    def scheduled(self, batch_id: str, send_at: int) -> Transport: ...
+
+
 def describe_messages(
     batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
 ) -> dict[str, Any]:

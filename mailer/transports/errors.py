@@ -10,7 +10,9 @@ whether the mail might have been accepted::
     │                           was sent. NEVER retried: the batch's fate is unknown.
     ├── Rejected                400: the request is wrong; carries the server's messages.
     ├── AuthFailed              401/403: the API key is missing, wrong or lacks the scope.
-    └── RetryBudgetExhausted    NotAccepted every time until the retry budget ran out.
+    ├── RetryBudgetExhausted    NotAccepted every time until the retry budget ran out.
+    └── TooLateToChange         SendGrid refused to cancel or pause a scheduled batch (within
+                                10 minutes of its send_at, or already changed): SendGrid has it.
 
 No message here ever contains the API key.
 """
@@ -50,3 +52,7 @@ class RetryBudgetExhausted(SendError):
     def __init__(self, message: str, attempts: int) -> None:
         super().__init__(message)
         self.attempts = attempts
+
+
+class TooLateToChange(SendError):
+    """SendGrid refused to cancel or pause a scheduled batch: the mail is SendGrid's now."""

@@ -26,7 +26,7 @@ import logging
 import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -71,6 +71,8 @@ class SendGridConfig:
     click_tracking: bool = False
     asm_group: int | None = None
     unsubscribe_mailto: str | None = None
+    batch_id: str | None = None  # a campaign staged under a cancel window (see ``scheduled``)
+    send_at: int | None = None  # Unix seconds
 
 
 def substitutions_fit(values: Mapping[str, str]) -> bool:
@@ -171,6 +173,9 @@ def request_frame(
         body["mail_settings"] = {"sandbox_mode": {"enable": True}}
     if config.asm_group is not None:
         body["asm"] = {"group_id": config.asm_group}
+    if config.batch_id is not None and not (test or sandbox):
+        body["batch_id"] = config.batch_id
+        body["send_at"] = config.send_at
     return body
 
 
@@ -322,6 +327,11 @@ class SendGridTransport:
 
     def __repr__(self) -> str:
         return f"SendGridTransport(host={self.config.host!r})"
+
+    def scheduled(self, batch_id: str, send_at: int) -> SendGridTransport:
+        """This transport with every campaign request under ``batch_id``, sent at ``send_at``."""
+        config = replace(self.config, batch_id=batch_id, send_at=send_at)
+        return SendGridTransport(config, clock=self._clock)
 
     def describe_batch(
         self, email: Email, batch: Sequence[Outgoing], custom_args: Mapping[str, str] = {}
