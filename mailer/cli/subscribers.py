@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailer.cli.common import fail, json_option, print_json, print_table
+from mailer.cli.common import fail, json_option, print_json, print_table, user_errors
 from mailer.cli.fps import suppress_command
 from mailer.cli.store import StoreOptions, hasher, open_store, store_errors, who
 from mailer.config import DEV_KEY
