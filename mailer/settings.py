@@ -9,6 +9,7 @@ never live here; they come from the environment (``NEWSLETTER_SECRET_KEY``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +58,18 @@ EmailAddress = Annotated[
 
 HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
+def zone_named(name: str) -> tzinfo:
+    """The IANA zone ``name`` (tzdata), or ``ValueError`` naming what was expected."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; expected an IANA name such as Europe/London"
+        ) from None
 
 
 class _Strict(BaseModel):
@@ -131,6 +144,23 @@ class Settings(_Strict):
     lists: tuple[MailingList, ...] = Field(min_length=1)
     interests: tuple[Interest, ...] = ()
     utm: Utm = Utm()
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone (e.g. Europe/London) in which an issue's send_at and "
+        "embargo_until are read when written without an offset; summer time included.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The ``timezone:`` setting as a ``tzinfo``, or ``None`` when it is not set."""
+        return zone_named(self.timezone) if self.timezone else None
 
     @field_validator("base_url")
     @classmethod

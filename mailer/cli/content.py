@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ import click
 from mailer.cli.common import project_dir, user_errors
 
 SAMPLE_FIRST_NAME = "Sam"
+EXCERPT_INDENT = "    "  # the source line and its caret, under the problem
 
 
 def sample_token(code: str, list_id: str) -> str:
@@ -21,13 +23,21 @@ def sample_token(code: str, list_id: str) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--explain",
+    metavar="CODE",
+    help="Print the long form of a message code (the [code] after a message) and exit.",
+)
 @click.pass_context
-def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, explain: str | None) -> None:
     """Validate and lint issue files (default: every file in newsletters/).
 
-    Prints every problem as path:line:column: field: message. Exits 1 when any error is found;
-    warnings alone exit 0.
+    Prints every problem as path:line:column: field: message [code], then the line of the file
+    with a caret under the spot. Exits 1 when any error is found; warnings alone exit 0.
     """
+    if explain is not None:
+        explain_code(explain)
+        return
     from mailer.render.check import check_paths
     from mailer.settings import load_project
 
@@ -39,6 +49,8 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for problem in report.problems:
             click.echo(str(problem))
+            if problem.excerpt:
+                click.echo(textwrap.indent(problem.excerpt, EXCERPT_INDENT))
         files = len(report.files)
         click.echo(
             f"{files} file{'s' if files != 1 else ''} checked: "
@@ -46,6 +58,20 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
             f"{report.warning_count} warning{'s' if report.warning_count != 1 else ''}"
         )
     sys.exit(1 if report.error_count else 0)
+
+
+def explain_code(code: str) -> None:
+    """Print the explanation of ``code``; one line and exit 1 when there is none."""
+    from mailer.content.codes import EXPLANATIONS
+
+    text = EXPLANATIONS.get(code.strip().strip("[]"))
+    if text is None:
+        click.echo(
+            f"error: no message has the code {code!r}; codes: {', '.join(sorted(EXPLANATIONS))}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"{code.strip().strip('[]')}\n\n{text}")
 
 
 @click.command()

@@ -33,9 +33,13 @@ def test_check_bad_file_prints_each_problem_and_exits_1(run: CliRunner) -> None:
     assert result.exit_code == 1
     assert result.output == (
         "tests/data/issues/bad-unknown-field.yaml:8:5: stories[0].summary: "
-        "required field is missing\n"
+        "required field is missing [missing-field]\n"
+        "      - kind: news\n"
+        "        ^\n"
         "tests/data/issues/bad-unknown-field.yaml:10:5: stories[0].sumary: "
-        "unknown field (did you mean 'summary'?)\n"
+        "unknown field (did you mean 'summary'?) [unknown-field]\n"
+        "        sumary: Some words.\n"
+        "        ^\n"
         "1 file checked: 2 errors, 0 warnings\n"
     )
 
@@ -63,6 +67,8 @@ def test_check_json_is_machine_readable(run: CliRunner) -> None:
         "message": "tag 'gardening' is not an allowed interest; expected one of fundraising, "
         "lobular, prevention, secondary, treatment, trials",
         "severity": "error",
+        "code": "unknown-interest",
+        "source_line": "    tags: [secondary, gardening]",
     }
 
 
