@@ -32,6 +32,7 @@ EMBARGO_IN_FORCE = "embargo-in-force"
 NOT_HTTPS = "not-https"
 SEND_AT_UTC = "send-at-utc"
 UNKNOWN_LIST = "unknown-list"
+MISSING_ALT = "missing-alt"
 UNKNOWN_INTEREST = "unknown-interest"
 
 EXPLANATIONS: dict[str, str] = {
@@ -178,6 +179,12 @@ A link or image address starts with http://. Mail apps warn about insecure links
 insecure images.
 
 Fix: use the https:// address.""",
+    MISSING_ALT: """\
+Every image needs alt text: the words a screen reader says instead of the picture, and what a
+mail app shows while images are blocked.
+
+Fix: add alt: with what the image shows ("Dr Eyre in the lab at the University of
+Sheffield"), or decorative: true for an image that carries no meaning.""",
     UNKNOWN_LIST: """\
 audience.list names a mailing list that newsletter.yaml does not define.
 

@@ -37,6 +37,7 @@ from mailer.settings import Project
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+SUBJECT_MAX = 150
 
 
 def _check_url(value: str) -> str:
@@ -131,7 +132,7 @@ class Issue(_Strict):
     status: Literal["draft", "ready"] = Field(
         description="Scheduled jobs only ever send 'ready' issues."
     )
-    subject: Annotated[str, Field(min_length=1, max_length=150)]
+    subject: Annotated[str, Field(min_length=1, max_length=SUBJECT_MAX)]
     preheader: str | None = Field(default=None, max_length=200)
     send_at: AwareDatetime | None = None
     audience: Audience
@@ -224,7 +225,8 @@ def _read_times(
             continue
         yield Problem(
             *where,
-            f"read in {name} ({moment.tzname()}): {utc_text(moment)} in UTC",
+            f"{local.isoformat(timespec='minutes')} in {name} ({moment.tzname()}) is "
+            f"{utc_text(moment)} in UTC",
             "note",
             codes.SEND_AT_UTC,
         )

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mailer.content import codes
-from mailer.content.issue import Parsed
+from mailer.content.issue import SUBJECT_MAX, Parsed
 from mailer.content.source import Loc, Located, format_loc, load_yaml, with_source
 from mailer.errors import Problem, Severity
 from mailer.settings import SETTINGS_FILE, Project
@@ -98,7 +98,7 @@ def _moment(value: object) -> datetime | None:
 
 def _lint_wording(data: dict[str, Any], where: _Locator) -> Iterator[Problem]:
     subject = _text(data.get("subject"))
-    if subject is not None and len(subject) > SUBJECT_LIMIT:
+    if subject is not None and SUBJECT_LIMIT < len(subject) <= SUBJECT_MAX:
         yield where.at(
             ("subject",),
             f"subject is {len(subject)} characters; phones show about "

@@ -96,6 +96,7 @@ class _Wording:
         field = format_loc(loc)
         if kind == "extra_forbidden" and invisible(str(loc[-1])):
             col += invisible(str(loc[-1]))[0][0]
+            field = format_loc((*loc[:-1], _visible(str(loc[-1]))))
         problem = Problem(self.path, line, col, field, message, code=code)
         if self.located.written(loc) and self.located.text:
             problem = with_source(problem, self.located.text)
@@ -117,8 +118,10 @@ class _Wording:
             return "expected a DOI like 10.1038/s41586-020-2649-2 (without https://doi.org/)", code
         if kind in _FRIENDLY:
             return _FRIENDLY[kind], code
-        message = err["msg"]
-        return message.removeprefix("Value error, ").replace("Input should be", "expected"), code
+        message = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+        if message.startswith("alt text is required"):
+            code = codes.MISSING_ALT
+        return message, code
 
     def _unknown(self, loc: Loc) -> tuple[str, str]:
         name = str(loc[-1])
