@@ -6,6 +6,7 @@ import email
 import json
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -142,3 +143,33 @@ def test_samples_point_editors_at_the_schema() -> None:
     for path in (ROOT / "newsletters").glob("*.yaml"):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../schema/issue.schema.json"
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = [(f"Issue.{name}", prop) for name, prop in schema["properties"].items()]
+    for model, definition in schema["$defs"].items():
+        found += [(f"{model}.{name}", prop) for name, prop in definition["properties"].items()]
+    return found
+
+
+def test_every_schema_property_has_a_description_and_an_example(run: CliRunner) -> None:
+    schema = json.loads(run.invoke(cli, ["schema"]).output)
+    properties = _properties(schema)
+    assert len(properties) > 30
+    undocumented = [name for name, prop in properties if not prop.get("description")]
+    no_example = [name for name, prop in properties if not prop.get("examples")]
+    assert undocumented == []
+    assert no_example == []
+
+
+def test_every_schema_example_is_valid_for_its_property(run: CliRunner) -> None:
+    import jsonschema
+
+    schema = json.loads(run.invoke(cli, ["schema"]).output)
+    invalid = []
+    for name, prop in _properties(schema):
+        checker = jsonschema.Draft202012Validator({"$defs": schema["$defs"], **prop})
+        invalid += [
+            f"{name}: {error.message}" for error in checker.iter_errors(prop["examples"][0])
+        ]
+    assert invalid == []
