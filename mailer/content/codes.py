@@ -19,6 +19,7 @@ INVISIBLE_CHARACTER = "invisible-character"
 UNKNOWN_FIELD = "unknown-field"
 MISSING_FIELD = "missing-field"
 NEEDS_FIELDS = "needs-fields"
+NEEDS_LIST = "needs-list"
 TOO_LONG = "too-long"
 ID_FROM_FILE_NAME = "id-from-file-name"
 DUPLICATE_ID = "duplicate-id"
@@ -115,6 +116,18 @@ interests).
 
 Fix: write the field name with a colon, and its fields on the lines below it, indented by two
 more spaces.""",
+    NEEDS_LIST: """\
+This field holds a list (stories, tags, interests), but its items are written as fields.
+Each item of a list starts with a dash and a space.
+
+    stories:
+      kind: research            <- wrong
+    stories:
+      - kind: research          <- right
+        title: Old drugs, new job
+
+Fix: put "- " before the first field of each item, and indent the item's other fields to line
+up with that first field.""",
     TOO_LONG: """\
 The value is longer than the field allows; the message gives its length and the limit
 (subject: 150 characters, preheader: 200).

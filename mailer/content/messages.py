@@ -112,6 +112,12 @@ class _Wording:
             return f"{loc[-1]} is {len(err['input'])} characters; at most {limit}", code
         if kind == "model_type" and (err["input"] is None or isinstance(err["input"], str)):
             return self._needs_fields(loc, err["input"])
+        if kind == "tuple_type" and isinstance(err["input"], dict):
+            return (
+                f"{loc[-1]} is a list: start each item with a dash and a space, "
+                "e.g. - kind: research",
+                codes.NEEDS_LIST,
+            )
         if kind == "string_pattern_mismatch" and loc == ("id",):
             return self._bad_id()
         if kind == "string_pattern_mismatch" and loc[-1] == "doi":
@@ -134,14 +140,21 @@ class _Wording:
             )
         here = model_at(self.root, loc[:-1])
         fields = list(here.model_fields) if here is not None else []
-        for owner in fields:
-            inner = model_at(self.root, (*loc[:-1], owner))
-            if inner is not None and name in inner.model_fields and name not in fields:
-                return (
-                    f"{name} is not a field here; it belongs under {owner}: indent it two "
-                    f"spaces more than {owner}:",
-                    codes.INDENT_TOO_LITTLE,
-                )
+        owners = [
+            owner
+            for owner in fields
+            if name in getattr(model_at(self.root, (*loc[:-1], owner)), "model_fields", {})
+        ]
+        if owners and name not in fields:
+            written = _value_at(self.located.data, loc[:-1])
+            present = [o for o in owners if isinstance(written, dict) and o in written]
+            empty = [o for o in present if isinstance(written, dict) and written[o] is None]
+            under = " or ".join(f"{owner}:" for owner in empty or present or owners)
+            return (
+                f"{name} is not a field here; it belongs under {under} indent it two spaces "
+                f"more than {under.split(' or ')[0]}",
+                codes.INDENT_TOO_LITTLE,
+            )
         close = difflib.get_close_matches(name, fields, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown field{hint}", codes.UNKNOWN_FIELD
@@ -177,6 +190,16 @@ class _Wording:
             f"rename the file to {slug}.yaml, or add a line id: {slug}",
             codes.ID_FROM_FILE_NAME,
         )
+
+
+def _value_at(data: object, loc: Loc) -> object:
+    """The value written at ``loc`` in the file's data (``None`` when there is none)."""
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return None
+        data = data[part]  # type: ignore[index]
+    return data
 
 
 def _clean_loc(loc: tuple[int | str, ...]) -> Loc:

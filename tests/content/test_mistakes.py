@@ -101,6 +101,25 @@ TABLE = [
         "      ^",
     ),
     Mistake(
+        "role-not-under-researcher.yaml",
+        13,
+        5,
+        "indent-too-little",
+        "role is not a field here; it belongs under researcher: indent it two spaces more "
+        "than researcher:",
+        "    role: Lecturer",
+        "    ^",
+    ),
+    Mistake(
+        "stories-without-dash.yaml",
+        7,
+        1,
+        "needs-list",
+        "stories is a list: start each item with a dash and a space, e.g. - kind: research",
+        "stories:",
+        "^",
+    ),
+    Mistake(
         "invisible-character.yaml",
         6,
         6,
