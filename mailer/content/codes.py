@@ -14,6 +14,7 @@ YAML_INDENT_TOO_FAR = "yaml-indent-too-far"
 YAML_INDENT_MISMATCH = "yaml-indent-mismatch"
 YAML_UNCLOSED_QUOTE = "yaml-unclosed-quote"
 YAML_SYNTAX = "yaml-syntax"
+YAML_NO_COLON = "yaml-no-colon"
 INDENT_TOO_LITTLE = "indent-too-little"
 INVISIBLE_CHARACTER = "invisible-character"
 UNKNOWN_FIELD = "unknown-field"
@@ -81,6 +82,18 @@ A value starts with a quote that is never closed, so YAML reads the rest of the 
 of it.
 
 Fix: add the closing quote (the same kind as the opening one) at the end of the value.""",
+    YAML_NO_COLON: """\
+A line holds text where YAML expects a field: a name, a colon and a space, then the value.
+This happens when a long value is continued on the next line without indenting it, or when
+the space after the colon is missing.
+
+    title: Old drugs,
+    new job                     <- wrong: not indented
+    title: Old drugs,
+      new job                   <- right (or write it on one line)
+
+Fix: write "name: value" with a space after the colon; indent a continued value further than
+its field's name (or put the whole value in quotes).""",
     YAML_SYNTAX: """\
 The file is not valid YAML. The message names what the parser found and where.
 

@@ -85,6 +85,8 @@ def diagnose(text: str, exc: yaml.MarkedYAMLError) -> Diagnosis | None:
         )
     if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
         return _unclosed_quote(lines, exc.context_mark.line, exc.context_mark.column)
+    if problem == "could not find expected ':'" and exc.context_mark is not None:
+        return _no_colon(lines, exc.context_mark.line, exc.context_mark.column)
     if problem == "mapping values are not allowed here":
         return _stray_colon(lines, mark.line, mark.column)
     if problem.startswith("expected <block end>"):
@@ -95,21 +97,34 @@ def diagnose(text: str, exc: yaml.MarkedYAMLError) -> Diagnosis | None:
 def _unclosed_quote(lines: list[str], index: int, column: int) -> Diagnosis:
     line = lines[index]
     opening = line[column]
-    for n, char in enumerate(line[column + 1 :], column + 1):
-        if char in CURLY_QUOTES:
-            return Diagnosis(
-                index + 1,
-                n + 1,
-                f"{char} is a typographic (curly) quote, which YAML does not read as a quote, "
-                f"so the text is never closed; type a straight {opening} instead",
-                codes.YAML_CURLY_QUOTES,
-            )
+    last = line.rstrip()[-1:]
+    if last in CURLY_QUOTES and len(line.rstrip()) - 1 > column:
+        return Diagnosis(
+            index + 1,
+            len(line.rstrip()),
+            f"{last} is a typographic (curly) quote, which YAML does not read as a quote, "
+            f"so the text is never closed; type a straight {opening} instead",
+            codes.YAML_CURLY_QUOTES,
+        )
     return Diagnosis(
         index + 1,
         column + 1,
         f"the quote {opening} that starts this text is never closed; "
         f"add a closing {opening} at the end of the value",
         codes.YAML_UNCLOSED_QUOTE,
+    )
+
+
+def _no_colon(lines: list[str], index: int, column: int) -> Diagnosis:
+    text = lines[index][column:].strip()
+    shown = text if len(text) <= _SUGGESTION_LIMIT // 2 else text[: _SUGGESTION_LIMIT // 2] + "…"
+    return Diagnosis(
+        index + 1,
+        column + 1,
+        f"{shown!r} is not a field: a field is a name, a colon and a space, then the value "
+        "(name: value); if this text continues the value above, indent it further than that "
+        "field's name",
+        codes.YAML_NO_COLON,
     )
 
 

@@ -202,9 +202,12 @@ def _value_at(data: object, loc: Loc) -> object:
     return data
 
 
+_PSEUDO_STEP = re.compile(r"^[a-z-]+\[.+\]$")
+
+
 def _clean_loc(loc: tuple[int | str, ...]) -> Loc:
     # pydantic adds pseudo-steps for unions/functions ("function-after[...]"); drop them
-    return tuple(p for p in loc if isinstance(p, int) or "[" not in p)
+    return tuple(p for p in loc if isinstance(p, int) or not _PSEUDO_STEP.match(p))
 
 
 def schema_problems(
@@ -216,7 +219,7 @@ def schema_problems(
     retyped = {  # a name with an invisible character also makes the real field "missing"
         (*loc[:-1], "".join(c for c in str(loc[-1]) if not invisible(c)).strip())
         for err, loc in zip(errors, locs, strict=True)
-        if err["type"] == "extra_forbidden" and invisible(str(loc[-1]))
+        if err["type"] == "extra_forbidden" and loc and invisible(str(loc[-1]))
     }
     problems = []
     for err, loc in zip(errors, locs, strict=True):

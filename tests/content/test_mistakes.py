@@ -72,6 +72,17 @@ TABLE = [
         "^",
     ),
     Mistake(
+        "no-colon.yaml",
+        7,
+        1,
+        "yaml-no-colon",
+        "'the last of the year.' is not a field: a field is a name, a colon and a space, then "
+        "the value (name: value); if this text continues the value above, indent it further "
+        "than that field's name",
+        "the last of the year.",
+        "^",
+    ),
+    Mistake(
         "indent-too-far.yaml",
         13,
         9,
