@@ -26,7 +26,7 @@ from pydantic import (
 
 from mailer.content.diskcache import cache_folder, library_stamp, read_json, write_json
 from mailer.content.files import SETTINGS_FILE as SETTINGS_FILE  # where it is read from
-from mailer.content.source import format_loc, load_yaml
+from mailer.content.source import format_loc, load_yaml, with_source
 from mailer.errors import Problem, SettingsError
 
 EMAIL_LIBRARIES = ("pydantic", "email_validator", "idna")
@@ -228,7 +228,8 @@ def load_settings(path: Path) -> Settings:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 line, col = located.position(loc)
-                problems.append(Problem(str(path), line, col, format_loc(loc), err["msg"]))
+                problem = Problem(str(path), line, col, format_loc(loc), err["msg"])
+                problems.append(with_source(problem, text) if located.written(loc) else problem)
         else:
             if len(emails) != known:
                 write_json(memo_file, emails)

@@ -226,3 +226,16 @@ def test_a_caret_lines_up_under_a_tab(tmp_path: Path) -> None:
     problem = Problem("x.yaml", 1, 4, "", "m", source_line="\tab: c")
     assert problem.caret == "\t  ^"
     assert problem.excerpt == "\tab: c\n\t  ^"
+
+
+def test_a_field_name_with_a_bracket_is_reported_where_it_is_written(
+    project: Project, tmp_path: Path
+) -> None:
+    path = tmp_path / "bracket.yaml"
+    text = (MISTAKES / "no-colon.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("the last of the year.\n", "").replace("status:", "sta[tus:"))
+    report = check_paths([path], project)
+    assert [(p.field, p.line, p.code) for p in report.problems] == [
+        ("status", 1, "missing-field"),
+        ("sta[tus", 1, "unknown-field"),
+    ]
