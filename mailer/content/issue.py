@@ -29,9 +29,7 @@ from pydantic import (
 
 from mailer.content import codes
 from mailer.content.files import display_path, issue_file, issue_paths_in
-from mailer.content.messages import schema_problems
 from mailer.content.source import Loc, Located, format_loc, load_yaml, with_source
-from mailer.content.times import in_zone, naive, time_fields, utc_text
 from mailer.errors import ContentError, Problem
 from mailer.settings import Project
 
@@ -192,6 +190,8 @@ def issue_from_text(text: str, path: str, project: Project) -> Parsed:
     try:
         issue = Issue.model_validate(data)
     except ValidationError as exc:
+        from mailer.content.messages import schema_problems  # only an invalid file needs it
+
         problems.extend(schema_problems(exc.errors(), Issue, located, path))
     problems.extend(_settings_problems(located, path, project))
     errors = [p for p in problems if p.severity == "error"]
@@ -205,6 +205,8 @@ def _read_times(
     zone = project.settings.zone
     if zone is None:
         return
+    from mailer.content.times import in_zone, naive, time_fields, utc_text
+
     name = project.settings.timezone or ""
     for loc in time_fields(data):
         holder: Any = data

@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 
 from mailer.content.codes import YAML_SYNTAX
-from mailer.content.diagnose import diagnose
 from mailer.errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -112,6 +111,8 @@ def load_yaml(text: str, path: str, *, libyaml: bool = True) -> Located:
 
 def _syntax_problem(text: str, path: str, exc: yaml.MarkedYAMLError) -> Problem:
     """The plain-English problem for a syntax error, else PyYAML's own words at its mark."""
+    from mailer.content.diagnose import diagnose  # the error path only: a valid file never pays
+
     found = diagnose(text, exc)
     if found is not None:
         return Problem(path, found.line, found.column, "", found.message, code=found.code)
