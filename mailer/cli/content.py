@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from mailer.cli.common import project_dir, user_errors
+from mailer.errors import Problem
 
 SAMPLE_FIRST_NAME = "Sam"
 EXCERPT_INDENT = "    "  # the source line and its caret, under the problem
@@ -48,9 +49,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, explain: s
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         for problem in report.problems:
-            click.echo(str(problem))
-            if problem.excerpt:
-                click.echo(textwrap.indent(problem.excerpt, EXCERPT_INDENT))
+            echo_problem(problem)
         files = len(report.files)
         click.echo(
             f"{files} file{'s' if files != 1 else ''} checked: "
@@ -58,6 +57,13 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, explain: s
             f"{report.warning_count} warning{'s' if report.warning_count != 1 else ''}"
         )
     sys.exit(1 if report.error_count else 0)
+
+
+def echo_problem(problem: Problem, *, err: bool = False) -> None:
+    """The problem's line, then the line of the file it points into with a caret under it."""
+    click.echo(str(problem), err=err)
+    if problem.excerpt:
+        click.echo(textwrap.indent(problem.excerpt, EXCERPT_INDENT), err=err)
 
 
 def explain_code(code: str) -> None:
@@ -103,7 +109,7 @@ def build(ctx: click.Context, issue: str, out: Path, no_cache: bool) -> None:
     with user_errors():
         built = build_issue(issue, project_dir(ctx), use_cache=not no_cache)
     for problem in built.problems:
-        click.echo(str(problem), err=True)
+        echo_problem(problem, err=True)
     email = built.email
     if email is None:
         click.echo(f"error: {built.path} has errors; nothing was written", err=True)

@@ -119,6 +119,7 @@ def test_build_refuses_an_issue_with_errors_and_writes_nothing(
     result = run.invoke(cli, ["--project", str(ROOT), "build", str(path), "--out", str(out)])
     assert result.exit_code == 1
     assert "no such image: newsletters/images/not-there.png" in result.output
+    assert "\n          src: not-there.png\n          ^\n" in result.output  # line and caret
     assert "has errors; nothing was written" in result.output
     assert not out.exists()
 
