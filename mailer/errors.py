@@ -53,7 +53,7 @@ class Problem:
         """A line with ``^`` under the column (tabs kept, so it lines up under the source)."""
         if not self.source_line:
             return ""
-        before = self.source_line[: max(self.column - 1, 0)]
+        before = self.source_line[: max(self.column - 1, 0)].ljust(self.column - 1)
         return "".join("\t" if c == "\t" else " " for c in before) + "^"
 
     @property

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailer.content.codes import EXPLANATIONS
+from mailer.errors import Problem
 from mailer.render.check import check_paths
 from mailer.settings import Project
 from tests.plugins.content import ROOT
@@ -220,12 +221,14 @@ def test_every_problem_shows_in_one_run(project: Project) -> None:
     ]
 
 
-def test_a_caret_lines_up_under_a_tab(tmp_path: Path) -> None:
-    from mailer.errors import Problem
-
+def test_a_caret_lines_up_under_a_tab() -> None:
     problem = Problem("x.yaml", 1, 4, "", "m", source_line="\tab: c")
     assert problem.caret == "\t  ^"
     assert problem.excerpt == "\tab: c\n\t  ^"
+
+
+def test_a_caret_past_the_end_of_the_line_stays_at_its_column() -> None:
+    assert Problem("x.yaml", 1, 6, "", "m", source_line="ab:").caret == "     ^"
 
 
 def test_a_field_name_with_a_bracket_is_reported_where_it_is_written(
