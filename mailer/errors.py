@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]  # a note only informs (e.g. a time in UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +42,28 @@ class Problem:
     field: str
     message: str
     severity: Severity = "error"
+    code: str = ""  # stable, e.g. "yaml-tab"; `newsletter check --explain CODE` tells more
+    source_line: str = ""  # the line of the file the problem points into, when it has one
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}:{self.column}"
-        tag = "" if self.severity == "error" else "warning: "
+        tag = "" if self.severity == "error" else f"{self.severity}: "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}: {tag}{field}{self.message}"
+        code = f" [{self.code}]" if self.code else ""
+        return f"{where}: {tag}{field}{self.message}{code}"
+
+    @property
+    def caret(self) -> str:
+        """A line with ``^`` under the column (tabs kept, so it lines up under the source)."""
+        if not self.source_line:
+            return ""
+        before = self.source_line[: max(self.column - 1, 0)].ljust(self.column - 1)
+        return "".join("\t" if c == "\t" else " " for c in before) + "^"
+
+    @property
+    def excerpt(self) -> str:
+        """The source line and the caret line under it ("" when there is no source line)."""
+        return f"{self.source_line}\n{self.caret}" if self.source_line else ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +73,8 @@ class Problem:
             "field": self.field,
             "message": self.message,
             "severity": self.severity,
+            "code": self.code,
+            "source_line": self.source_line,
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +28,7 @@ from pydantic import (
 
 from mailer.content.diskcache import cache_folder, library_stamp, read_json, write_json
 from mailer.content.files import SETTINGS_FILE as SETTINGS_FILE  # where it is read from
-from mailer.content.source import format_loc, load_yaml
+from mailer.content.source import format_loc, load_yaml, with_source
 from mailer.errors import Problem, SettingsError
 
 EMAIL_LIBRARIES = ("pydantic", "email_validator", "idna")
@@ -60,6 +60,18 @@ EmailAddress = Annotated[
 
 HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
+def zone_named(name: str) -> tzinfo:
+    """The IANA zone ``name`` (tzdata), or ``ValueError`` naming what was expected."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; expected an IANA name such as Europe/London"
+        ) from None
 
 
 class _Strict(BaseModel):
@@ -197,6 +209,23 @@ class Settings(_Strict):
     utm: Utm = Utm()
     approval: Approval = Approval()
     sending: Sending = Sending()
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone (e.g. Europe/London) in which an issue's send_at and "
+        "embargo_until are read when written without an offset; summer time included.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The ``timezone:`` setting as a ``tzinfo``, or ``None`` when it is not set."""
+        return zone_named(self.timezone) if self.timezone else None
 
     @field_validator("base_url")
     @classmethod
@@ -264,7 +293,8 @@ def load_settings(path: Path) -> Settings:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 line, col = located.position(loc)
-                problems.append(Problem(str(path), line, col, format_loc(loc), err["msg"]))
+                problem = Problem(str(path), line, col, format_loc(loc), err["msg"])
+                problems.append(with_source(problem, text) if located.written(loc) else problem)
         else:
             if len(emails) != known:
                 write_json(memo_file, emails)

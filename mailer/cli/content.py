@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
 
 from mailer.cli.common import project_dir, user_errors
+from mailer.errors import Problem
 
 SAMPLE_FIRST_NAME = "Sam"
+EXCERPT_INDENT = "    "  # the source line and its caret, under the problem
 
 
 def sample_token(code: str, list_id: str) -> str:
@@ -21,13 +24,21 @@ def sample_token(code: str, list_id: str) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--explain",
+    metavar="CODE",
+    help="Print the long form of a message code (the [code] after a message) and exit.",
+)
 @click.pass_context
-def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, explain: str | None) -> None:
     """Validate and lint issue files (default: every file in newsletters/).
 
-    Prints every problem as path:line:column: field: message. Exits 1 when any error is found;
-    warnings alone exit 0.
+    Prints every problem as path:line:column: field: message [code], then the line of the file
+    with a caret under the spot. Exits 1 when any error is found; warnings alone exit 0.
     """
+    if explain is not None:
+        explain_code(explain)
+        return
     from mailer.render.check import check_paths
     from mailer.settings import load_project
 
@@ -38,7 +49,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         for problem in report.problems:
-            click.echo(str(problem))
+            echo_problem(problem)
         files = len(report.files)
         click.echo(
             f"{files} file{'s' if files != 1 else ''} checked: "
@@ -46,6 +57,27 @@ def check(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
             f"{report.warning_count} warning{'s' if report.warning_count != 1 else ''}"
         )
     sys.exit(1 if report.error_count else 0)
+
+
+def echo_problem(problem: Problem, *, err: bool = False) -> None:
+    """The problem's line, then the line of the file it points into with a caret under it."""
+    click.echo(str(problem), err=err)
+    if problem.excerpt:
+        click.echo(textwrap.indent(problem.excerpt, EXCERPT_INDENT), err=err)
+
+
+def explain_code(code: str) -> None:
+    """Print the explanation of ``code``; one line and exit 1 when there is none."""
+    from mailer.content.codes import EXPLANATIONS
+
+    text = EXPLANATIONS.get(code.strip().strip("[]"))
+    if text is None:
+        click.echo(
+            f"error: no message has the code {code!r}; codes: {', '.join(sorted(EXPLANATIONS))}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"{code.strip().strip('[]')}\n\n{text}")
 
 
 @click.command()
@@ -77,7 +109,7 @@ def build(ctx: click.Context, issue: str, out: Path, no_cache: bool) -> None:
     with user_errors():
         built = build_issue(issue, project_dir(ctx), use_cache=not no_cache)
     for problem in built.problems:
-        click.echo(str(problem), err=True)
+        echo_problem(problem, err=True)
     email = built.email
     if email is None:
         click.echo(f"error: {built.path} has errors; nothing was written", err=True)

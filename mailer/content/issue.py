@@ -9,8 +9,8 @@ template code.
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,15 +26,16 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
+from mailer.content import codes
 from mailer.content.files import display_path, issue_file, issue_paths_in
-from mailer.content.source import Loc, Located, format_loc, load_yaml
+from mailer.content.source import Loc, Located, format_loc, load_yaml, with_source
 from mailer.errors import ContentError, Problem
 from mailer.settings import Project
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+SUBJECT_MAX = 150
 
 
 def _check_url(value: str) -> str:
@@ -129,7 +130,7 @@ class Issue(_Strict):
     status: Literal["draft", "ready"] = Field(
         description="Scheduled jobs only ever send 'ready' issues."
     )
-    subject: Annotated[str, Field(min_length=1, max_length=150)]
+    subject: Annotated[str, Field(min_length=1, max_length=SUBJECT_MAX)]
     preheader: str | None = Field(default=None, max_length=200)
     send_at: AwareDatetime | None = None
     audience: Audience
@@ -154,70 +155,20 @@ class Issue(_Strict):
 
 # --- loading ---------------------------------------------------------------------------
 
-_FRIENDLY: dict[str, str] = {
-    "missing": "required field is missing",
-    "string_type": "expected text",
-    "timezone_aware": "needs a time zone, e.g. 2026-12-01T09:00:00+00:00 or …Z",
-    "datetime_type": "expected a date and time like 2026-12-01T09:00:00+00:00",
-    "datetime_from_date_parsing": "expected a date and time like 2026-12-01T09:00:00+00:00",
-    "datetime_parsing": "expected a date and time like 2026-12-01T09:00:00+00:00",
-    "tuple_type": "expected a list",
-    "model_type": "expected a mapping of fields",
-    "bool_type": "expected true or false",
-}
-
-
-def _message(err: ErrorDetails, model_fields: list[str]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        name = str(err["loc"][-1])
-        close = difflib.get_close_matches(name, model_fields, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown field{hint}"
-    if kind == "string_pattern_mismatch" and err["loc"][-1] == "id":
-        return "expected lower-case letters, digits and hyphens (e.g. 2026-12-research-digest)"
-    if kind == "string_pattern_mismatch" and err["loc"][-1] == "doi":
-        return "expected a DOI like 10.1038/s41586-020-2649-2 (without https://doi.org/)"
-    if kind in _FRIENDLY:
-        return _FRIENDLY[kind]
-    message = err["msg"]
-    return message.removeprefix("Value error, ").replace("Input should be", "expected")
-
-
-def _fields_near(loc: Loc) -> list[str]:
-    """Field names valid at the parent of ``loc`` (for 'did you mean')."""
-    model: Any = Issue
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if field is None:
-            return []
-        annotation = field.annotation
-        for candidate in getattr(annotation, "__args__", (annotation,)):
-            inner = getattr(candidate, "__args__", (candidate,))
-            found = next((c for c in (candidate, *inner) if hasattr(c, "model_fields")), None)
-            if found is not None:
-                model = found
-                break
-        else:
-            return []
-    return list(model.model_fields) if hasattr(model, "model_fields") else []
-
-
-def _clean_loc(loc: tuple[int | str, ...]) -> Loc:
-    # pydantic adds pseudo-steps for unions/functions ("function-after[...]"); drop them
-    return tuple(p for p in loc if isinstance(p, int) or "[" not in p)
-
 
 @dataclass(frozen=True)
 class Parsed:
-    """The outcome of reading one issue file: the issue if valid, and every problem."""
+    """The outcome of reading one issue file: the issue if valid, and every problem.
+
+    ``data`` is the file's mapping as validated (times read in the settings' zone), also when
+    the issue is invalid: lints look at what they can of it (``None`` if it is not a mapping).
+    """
 
     path: str
     issue: Issue | None
     problems: tuple[Problem, ...]
     located: Located
+    data: dict[str, Any] | None = None
 
 
 def issue_from_text(text: str, path: str, project: Project) -> Parsed:
@@ -234,22 +185,53 @@ def issue_from_text(text: str, path: str, project: Project) -> Parsed:
     data = dict(located.data)
     data.setdefault("id", Path(path).stem)
     data["source"] = path
+    problems.extend(_read_times(data, located, path, project))
     issue: Issue | None = None
     try:
         issue = Issue.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        locs = [_clean_loc(tuple(err["loc"])) for err in errors]
-        for err, loc in zip(errors, locs, strict=True):
-            if err["type"] == "too_short" and any(
-                len(other) > len(loc) and other[: len(loc)] == loc for other in locs
-            ):
-                continue  # "at least 1 item" only because an item itself was invalid
-            line, col = located.position(loc)
-            message = _message(err, _fields_near(loc))
-            problems.append(Problem(path, line, col, format_loc(loc), message))
+        from mailer.content.messages import schema_problems  # only an invalid file needs it
+
+        problems.extend(schema_problems(exc.errors(), Issue, located, path))
     problems.extend(_settings_problems(located, path, project))
-    return Parsed(path, issue if not problems else None, tuple(problems), located)
+    errors = [p for p in problems if p.severity == "error"]
+    return Parsed(path, issue if not errors else None, tuple(problems), located, data)
+
+
+def _read_times(
+    data: dict[str, Any], located: Located, path: str, project: Project
+) -> Iterator[Problem]:
+    """Times without an offset, read in the settings' ``timezone:`` (``data`` is updated)."""
+    zone = project.settings.zone
+    if zone is None:
+        return
+    from mailer.content.times import in_zone, naive, time_fields, utc_text
+
+    name = project.settings.timezone or ""
+    for loc in time_fields(data):
+        holder: Any = data
+        for part in loc[:-1]:  # copy the way down: located.data stays as written
+            inner = holder[part]
+            holder[part] = inner = dict(inner) if isinstance(inner, dict) else list(inner)
+            holder = inner
+        local = naive(holder[loc[-1]])
+        if local is None:
+            continue
+        line, col = located.position(loc)
+        where = (path, line, col, format_loc(loc))
+        try:
+            holder[loc[-1]] = moment = in_zone(local, zone, name)
+        except ValueError as exc:
+            holder[loc[-1]] = None
+            yield with_source(Problem(*where, str(exc), code=codes.TIME_IN_GAP), located.text)
+            continue
+        yield Problem(
+            *where,
+            f"{local.isoformat(timespec='minutes')} in {name} ({moment.tzname()}) is "
+            f"{utc_text(moment)} in UTC",
+            "note",
+            codes.SEND_AT_UTC,
+        )
 
 
 def _settings_problems(located: Located, path: str, project: Project) -> list[Problem]:
@@ -258,9 +240,10 @@ def _settings_problems(located: Located, path: str, project: Project) -> list[Pr
     data = located.data
     out: list[Problem] = []
 
-    def report(loc: Loc, message: str) -> None:
+    def report(loc: Loc, message: str, code: str) -> None:
         line, col = located.position(loc)
-        out.append(Problem(path, line, col, format_loc(loc), message))
+        problem = Problem(path, line, col, format_loc(loc), message, code=code)
+        out.append(with_source(problem, located.text))
 
     audience = data.get("audience")
     if isinstance(audience, dict):
@@ -269,15 +252,24 @@ def _settings_problems(located: Located, path: str, project: Project) -> list[Pr
             report(
                 ("audience", "list"),
                 f"unknown list {list_id!r}; expected one of {', '.join(sorted(settings.list_ids))}",
+                codes.UNKNOWN_LIST,
             )
         for i, tag in enumerate(_as_list(audience.get("interests"))):
             if isinstance(tag, str) and tag not in settings.interest_ids:
-                report(("audience", "interests", i), _unknown_tag(tag, settings.interest_ids))
+                report(
+                    ("audience", "interests", i),
+                    _unknown_tag(tag, settings.interest_ids),
+                    codes.UNKNOWN_INTEREST,
+                )
     for s, story in enumerate(_as_list(data.get("stories"))):
         if isinstance(story, dict):
             for i, tag in enumerate(_as_list(story.get("tags"))):
                 if isinstance(tag, str) and tag not in settings.interest_ids:
-                    report(("stories", s, "tags", i), _unknown_tag(tag, settings.interest_ids))
+                    report(
+                        ("stories", s, "tags", i),
+                        _unknown_tag(tag, settings.interest_ids),
+                        codes.UNKNOWN_INTEREST,
+                    )
     return out
 
 

@@ -1,10 +1,12 @@
 """Lints of a loaded issue: problems the schema cannot see, found without rendering.
 
-``lint_issue`` looks at a parsed, valid ``Issue`` and its YAML positions: links that are not
-https://, vague link text, embargoes later than ``send_at`` or not yet
-lifted, a long subject, a missing preheader. ``lint_brand`` checks the WCAG contrast of the
-brand colours in ``newsletter.yaml``. Each problem is located as ``path:line:column: field``.
-Checks that need the rendered email (the HTML size) live in :mod:`mailer.render.check`, and
+``lint_issue`` looks at a parsed issue's data and YAML positions, valid or not: links that
+are not https://, vague link text, embargoes later than (or less than an
+hour before) ``send_at`` or not yet lifted, a long subject, a missing preheader, a ``ready``
+issue without ``send_at``, HTML or ``%%tags%%`` typed into plain-text fields. ``lint_brand``
+checks the WCAG contrast of the brand colours in ``newsletter.yaml``. Each problem is located
+as ``path:line:column: field``. Checks that need the rendered email (the HTML size) live in
+:mod:`mailer.render.check`, and
 those of images (which need Pillow) in :mod:`mailer.render.imagecheck`.
 """
 
@@ -13,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mailer.content.issue import Issue, Parsed
-from mailer.content.source import Loc, Located, format_loc, load_yaml
+from mailer.content import codes
+from mailer.content.issue import SUBJECT_MAX, Parsed
+from mailer.content.source import Loc, Located, format_loc, load_yaml, with_source
 from mailer.errors import Problem, Severity
 from mailer.settings import SETTINGS_FILE, Project
 
@@ -33,6 +36,13 @@ VAGUE_LINK_TEXT = re.compile(
 AA_CONTRAST = 4.5
 
 
+EMBARGO_MARGIN = timedelta(hours=1)  # an embargo lifting closer than this to send_at is risky
+PRINTED_AS_TYPED = (
+    (re.compile(r"%%[^%\s]+%%"), "a substitution tag"),
+    (re.compile(r"</?[a-zA-Z][^<>]*>|&(?:#\d+|[a-zA-Z]+);"), "HTML"),
+)
+
+
 @dataclass(frozen=True)
 class _Locator:
     """Turns a location in the issue into a ``Problem`` at its line and column."""
@@ -40,40 +50,119 @@ class _Locator:
     path: str
     located: Located
 
-    def at(self, loc: Loc, message: str, severity: Severity = "error") -> Problem:
+    def at(self, loc: Loc, message: str, severity: Severity = "error", code: str = "") -> Problem:
         line, col = self.located.position(loc)
-        return Problem(self.path, line, col, format_loc(loc), message, severity)
+        problem = Problem(self.path, line, col, format_loc(loc), message, severity, code)
+        return with_source(problem, self.located.text) if self.located.written(loc) else problem
 
 
 def lint_issue(parsed: Parsed, project: Project, *, now: datetime) -> Iterator[Problem]:
-    """Problems beyond the schema: links, images, embargoes, wording."""
-    issue = parsed.issue
-    assert issue is not None
+    """Problems beyond the schema: links, images, embargoes, wording, schedule.
+
+    Looks at the file's data as written (``Parsed.data``), so an issue with schema errors is
+    linted too, as far as its values have the right shape: every problem shows in one run.
+    """
+    data = parsed.data
+    if data is None:
+        return
     where = _Locator(parsed.path, parsed.located)
-    yield from _lint_wording(issue, where)
-    yield from _lint_links(issue, where)
-    yield from _lint_stories(issue, project, where, now)
+    yield from _lint_wording(data, where)
+    yield from _lint_plain_text(data, where)
+    yield from _lint_links(data, where)
+    yield from _lint_stories(data, project, where, now)
 
 
-def _lint_wording(issue: Issue, where: _Locator) -> Iterator[Problem]:
-    if len(issue.subject) > SUBJECT_LIMIT:
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) else None
+
+
+def _fields(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _stories(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    stories = data.get("stories")
+    for i, story in enumerate(stories if isinstance(stories, list) else []):
+        if isinstance(story, dict):
+            yield i, story
+
+
+def _moment(value: object) -> datetime | None:
+    """A time as validated (aware ``datetime``) or as written with an offset, else ``None``."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
+
+
+def _lint_wording(data: dict[str, Any], where: _Locator) -> Iterator[Problem]:
+    subject = _text(data.get("subject"))
+    if subject is not None and SUBJECT_LIMIT < len(subject) <= SUBJECT_MAX:
         yield where.at(
             ("subject",),
-            f"subject is {len(issue.subject)} characters; phones show about "
+            f"subject is {len(subject)} characters; phones show about "
             f"{SUBJECT_LIMIT}, so the end may be cut off",
             "warning",
         )
-    if not issue.preheader:
+    if not data.get("preheader"):
         yield where.at(
             (), "no preheader: inboxes will show the first words of the email instead", "warning"
         )
+    if data.get("status") == "ready" and not data.get("send_at"):
+        yield where.at(
+            ("status",),
+            "status is ready but there is no send_at: no scheduled run will ever send it; "
+            "add send_at, or send it by hand with newsletter send",
+            "warning",
+            codes.READY_WITHOUT_SEND_AT,
+        )
 
 
-def _lint_links(issue: Issue, where: _Locator) -> Iterator[Problem]:
-    for loc, url in _links(issue):
+def _plain_fields(data: dict[str, Any]) -> Iterator[tuple[Loc, object]]:
+    for name in ("subject", "preheader"):
+        yield (name,), data.get(name)
+    cta = _fields(data.get("call_to_action"))
+    for name in ("heading", "button_label"):
+        yield ("call_to_action", name), cta.get(name)
+    for i, story in _stories(data):
+        yield ("stories", i, "title"), story.get("title")
+        for part, names in (
+            ("researcher", ("name", "role", "institution")),
+            ("quote", ("text", "attribution", "role")),
+            ("image", ("alt",)),
+            ("link", ("label",)),
+        ):
+            holder = _fields(story.get(part))
+            for name in names:
+                yield ("stories", i, part, name), holder.get(name)
+
+
+def _lint_plain_text(data: dict[str, Any], where: _Locator) -> Iterator[Problem]:
+    for loc, value in _plain_fields(data):
+        text = _text(value)
+        for pattern, what in PRINTED_AS_TYPED if text else ():
+            found = pattern.search(text or "")
+            if found:
+                yield where.at(
+                    loc,
+                    f"{found.group(0)} is {what}, which is printed as typed in this "
+                    "plain-text field; remove it (Markdown fields are intro, summary and "
+                    "call_to_action.text)",
+                    "warning",
+                    codes.PRINTED_AS_TYPED,
+                )
+                break
+
+
+def _lint_links(data: dict[str, Any], where: _Locator) -> Iterator[Problem]:
+    for loc, url in _links(data):
         if url.startswith("http://"):
-            yield where.at(loc, "link is not https://; use the secure address")
-    for loc, label in _labels(issue):
+            yield where.at(
+                loc, "link is not https://; use the secure address", code=codes.NOT_HTTPS
+            )
+    for loc, label in _labels(data):
         if VAGUE_LINK_TEXT.match(label):
             yield where.at(
                 loc,
@@ -84,29 +173,40 @@ def _lint_links(issue: Issue, where: _Locator) -> Iterator[Problem]:
 
 
 def _lint_stories(
-    issue: Issue, project: Project, where: _Locator, now: datetime
+    data: dict[str, Any], project: Project, where: _Locator, now: datetime
 ) -> Iterator[Problem]:
-    for i, story in enumerate(issue.stories):
-        if story.embargo_until is not None:
-            yield from _lint_embargo(
-                issue, story.embargo_until, ("stories", i, "embargo_until"), where, now
-            )
+    send_at = _moment(data.get("send_at"))
+    for i, story in _stories(data):
+        embargo = _moment(story.get("embargo_until"))
+        if embargo is not None:
+            yield from _lint_embargo(send_at, embargo, ("stories", i, "embargo_until"), where, now)
 
 
 def _lint_embargo(
-    issue: Issue, embargo: datetime, loc: Loc, where: _Locator, now: datetime
+    send_at: datetime | None, embargo: datetime, loc: Loc, where: _Locator, now: datetime
 ) -> Iterator[Problem]:
-    if issue.send_at is not None and embargo > issue.send_at:
+    """An error when the embargo lifts after send_at, a warning when less than an hour before."""
+    if send_at is not None and embargo > send_at:
         yield where.at(
             loc,
             f"embargo {embargo.isoformat()} is later than send_at "
-            f"{issue.send_at.isoformat()}: the issue would go out too early",
+            f"{send_at.isoformat()}: the issue would go out too early",
+            code=codes.EMBARGO_AFTER_SEND,
         )
-    elif embargo > now:
+    elif send_at is not None and send_at - embargo < EMBARGO_MARGIN:
+        yield where.at(
+            loc,
+            f"embargo {embargo.isoformat()} lifts less than an hour before send_at "
+            f"{send_at.isoformat()}: an earlier send_at would break it; leave more time",
+            "warning",
+            codes.EMBARGO_CLOSE,
+        )
+    elif send_at is None and embargo > now:
         yield where.at(
             loc,
             f"embargoed until {embargo.isoformat()}; it cannot be sent before then",
             "warning",
+            codes.EMBARGO_IN_FORCE,
         )
 
 
@@ -130,32 +230,35 @@ def _markdown_links(source: str) -> Iterator[tuple[str, str]]:
                 yield str(child.attrs.get("href", "")), label
 
 
-def _markdown_fields(issue: Issue) -> Iterator[tuple[Loc, str]]:
-    yield ("intro",), issue.intro
-    for i, story in enumerate(issue.stories):
-        yield ("stories", i, "summary"), story.summary
-    if issue.call_to_action:
-        yield ("call_to_action", "text"), issue.call_to_action.text
+def _markdown_fields(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    fields: list[tuple[Loc, object]] = [(("intro",), data.get("intro"))]
+    fields += [(("stories", i, "summary"), story.get("summary")) for i, story in _stories(data)]
+    fields.append((("call_to_action", "text"), _fields(data.get("call_to_action")).get("text")))
+    for loc, value in fields:
+        if isinstance(value, str):
+            yield loc, value
 
 
-def _links(issue: Issue) -> Iterator[tuple[Loc, str]]:
-    for i, story in enumerate(issue.stories):
-        if story.link:
-            yield ("stories", i, "link", "url"), story.link.url
-    if issue.call_to_action:
-        yield ("call_to_action", "url"), issue.call_to_action.url
-    for loc, source in _markdown_fields(issue):
+def _link_fields(data: dict[str, Any], name: str, cta_name: str) -> Iterator[tuple[Loc, str]]:
+    for i, story in _stories(data):
+        value = _text(_fields(story.get("link")).get(name))
+        if value is not None:
+            yield ("stories", i, "link", name), value
+    value = _text(_fields(data.get("call_to_action")).get(cta_name))
+    if value is not None:
+        yield ("call_to_action", cta_name), value
+
+
+def _links(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    yield from _link_fields(data, "url", "url")
+    for loc, source in _markdown_fields(data):
         for href, _ in _markdown_links(source):
             yield loc, href
 
 
-def _labels(issue: Issue) -> Iterator[tuple[Loc, str]]:
-    for i, story in enumerate(issue.stories):
-        if story.link:
-            yield ("stories", i, "link", "label"), story.link.label
-    if issue.call_to_action:
-        yield ("call_to_action", "button_label"), issue.call_to_action.button_label
-    for loc, source in _markdown_fields(issue):
+def _labels(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    yield from _link_fields(data, "label", "button_label")
+    for loc, source in _markdown_fields(data):
         for _, label in _markdown_links(source):
             yield loc, label
 

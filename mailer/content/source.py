@@ -9,11 +9,12 @@ decides what a valid date is (and a naive time can be refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
+from mailer.content.codes import YAML_SYNTAX
 from mailer.errors import Problem
 
 Loc = tuple[str | int, ...]
@@ -66,6 +67,11 @@ class Located:
     data: Any
     positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    text: str = ""  # the YAML it was read from (problems quote its lines)
+
+    def written(self, loc: Loc) -> bool:
+        """Whether ``loc`` or an ancestor below the top level is written in the file."""
+        return any(loc[:end] in self.positions for end in range(len(loc), 0, -1))
 
     def position(self, loc: Loc) -> tuple[int, int]:
         """The position of ``loc``, or of its nearest ancestor that has one."""
@@ -84,17 +90,11 @@ def load_yaml(text: str, path: str, *, libyaml: bool = True) -> Located:
     try:
         node = _compose(text, libyaml=libyaml)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.context_mark or exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax error: {exc.problem}"
-        if exc.context:
-            message += f" {exc.context}"
-            if exc.problem_mark and exc.context_mark:
-                message += f" (the problem shows at line {exc.problem_mark.line + 1})"
-        return Located(None, problems=[Problem(path, line, col, "", message)])
+        problem = _syntax_problem(text, path, exc)
+        return Located(None, problems=[with_source(problem, text)], text=text)
     except yaml.YAMLError as exc:
         return Located(None, problems=[Problem(path, 1, 1, "", f"YAML error: {exc}")])
-    located = Located(None)
+    located = Located(None, text=text)
     if node is None:
         return located
     constructor = _Loader("")
@@ -103,9 +103,37 @@ def load_yaml(text: str, path: str, *, libyaml: bool = True) -> Located:
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        located.problems.append(Problem(path, line, col, "", f"YAML error: {exc.problem}"))
+        problem = Problem(path, line, col, "", f"YAML error: {exc.problem}", code=YAML_SYNTAX)
+        located.problems.append(with_source(problem, text))
         located.data = None
     return located
+
+
+def _syntax_problem(text: str, path: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """The plain-English problem for a syntax error, else PyYAML's own words at its mark."""
+    from mailer.content.diagnose import diagnose  # the error path only: a valid file never pays
+
+    found = diagnose(text, exc)
+    if found is not None:
+        return Problem(path, found.line, found.column, "", found.message, code=found.code)
+    mark = exc.context_mark or exc.problem_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = f"YAML syntax error: {exc.problem}"
+    if exc.context:
+        message += f" {exc.context}"
+        if exc.problem_mark and exc.context_mark:
+            message += f" (the problem shows at line {exc.problem_mark.line + 1})"
+    return Problem(path, line, col, "", message, code=YAML_SYNTAX)
+
+
+def with_source(problem: Problem, text: str) -> Problem:
+    """``problem`` with the line of ``text`` it points into (for the caret under the spot)."""
+    if problem.source_line or problem.line < 1:
+        return problem
+    lines = text.splitlines()
+    if problem.line > len(lines) or not lines[problem.line - 1].strip():
+        return problem
+    return replace(problem, source_line=lines[problem.line - 1].rstrip())
 
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")

@@ -2,8 +2,9 @@
 
 ``check_paths`` loads each issue (:mod:`mailer.content.issue`), lints it
 (:mod:`mailer.content.lint`), renders it and checks what only the rendered email shows (the
-HTML size Gmail clips at). Errors block a build or a send; warnings are advice. Each problem is
-located as ``path:line:column: field: message`` so an editor (or a person) can jump to it.
+HTML size Gmail clips at), and that no two of the files share an id. Errors block a build or
+a send; warnings are advice. Each problem is located as ``path:line:column: field: message``
+so an editor (or a person) can jump to it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailer.content.ids import duplicate_ids
 from mailer.content.issue import Issue, issue_paths, parse_issue
 from mailer.content.lint import lint_brand, lint_issue
 from mailer.errors import Problem, RenderError
@@ -86,13 +88,16 @@ def check_paths(
     now = now or datetime.now(UTC)
     chosen = list(paths) if paths else issue_paths(project)
     reports = []
-    for path in chosen:
-        parsed = parse_issue(path, project)
+    files = [parse_issue(path, project) for path in chosen]
+    duplicates = duplicate_ids(files)
+    for parsed in files:
         problems = list(parsed.problems)
+        if parsed.path in duplicates:
+            problems.append(duplicates[parsed.path])
+        problems.extend(lint_issue(parsed, project, now=now))
         problems.extend(lint_images(parsed, project))  # also makes the resized copies
         email = None
         if parsed.issue is not None:
-            problems.extend(lint_issue(parsed, project, now=now))
             try:
                 email = render_issue(parsed.issue, project)
             except RenderError as exc:

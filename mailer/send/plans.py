@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from mailer.content.ids import duplicate_ids, issue_id
 from mailer.content.issue import Issue, issue_paths, parse_issue
 from mailer.errors import CampaignError, ContentError, EmbargoError, Problem
 from mailer.render.check import check_paths
@@ -141,9 +142,16 @@ class DueDecision:
 def plan_due(project: Project, engine: Engine, *, now: datetime) -> list[DueDecision]:
     """What ``send --due`` does with each issue file, and why."""
     decisions = []
-    for path in issue_paths(project):
-        parsed = parse_issue(path, project)
+    files = [parse_issue(path, project) for path in issue_paths(project)]
+    duplicates = duplicate_ids(files)
+    for parsed in files:
         issue = parsed.issue
+        if parsed.path in duplicates:
+            problem = duplicates[parsed.path]
+            decisions.append(
+                DueDecision(parsed.path, issue_id(parsed), "error", problem.message, (problem,))
+            )
+            continue
         if issue is None:
             decisions.append(
                 DueDecision(parsed.path, None, "error", "invalid issue file", parsed.problems)

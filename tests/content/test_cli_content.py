@@ -6,6 +6,7 @@ import email
 import json
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -33,9 +34,13 @@ def test_check_bad_file_prints_each_problem_and_exits_1(run: CliRunner) -> None:
     assert result.exit_code == 1
     assert result.output == (
         "tests/data/issues/bad-unknown-field.yaml:8:5: stories[0].summary: "
-        "required field is missing\n"
+        "required field is missing [missing-field]\n"
+        "      - kind: news\n"
+        "        ^\n"
         "tests/data/issues/bad-unknown-field.yaml:10:5: stories[0].sumary: "
-        "unknown field (did you mean 'summary'?)\n"
+        "unknown field (did you mean 'summary'?) [unknown-field]\n"
+        "        sumary: Some words.\n"
+        "        ^\n"
         "1 file checked: 2 errors, 0 warnings\n"
     )
 
@@ -63,6 +68,8 @@ def test_check_json_is_machine_readable(run: CliRunner) -> None:
         "message": "tag 'gardening' is not an allowed interest; expected one of fundraising, "
         "lobular, prevention, secondary, treatment, trials",
         "severity": "error",
+        "code": "unknown-interest",
+        "source_line": "    tags: [secondary, gardening]",
     }
 
 
@@ -112,6 +119,7 @@ def test_build_refuses_an_issue_with_errors_and_writes_nothing(
     result = run.invoke(cli, ["--project", str(ROOT), "build", str(path), "--out", str(out)])
     assert result.exit_code == 1
     assert "no such image: newsletters/images/not-there.png" in result.output
+    assert "\n          src: not-there.png\n          ^\n" in result.output  # line and caret
     assert "has errors; nothing was written" in result.output
     assert not out.exists()
 
@@ -136,3 +144,34 @@ def test_samples_point_editors_at_the_schema() -> None:
     for path in (ROOT / "newsletters").glob("*.yaml"):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../schema/issue.schema.json"
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = [(f"Issue.{name}", prop) for name, prop in schema["properties"].items()]
+    for model, definition in schema["$defs"].items():
+        found += [(f"{model}.{name}", prop) for name, prop in definition["properties"].items()]
+    return found
+
+
+def test_every_schema_property_has_a_description_and_an_example(run: CliRunner) -> None:
+    schema = json.loads(run.invoke(cli, ["schema"]).output)
+    properties = _properties(schema)
+    assert len(properties) > 30
+    undocumented = [name for name, prop in properties if not prop.get("description")]
+    no_example = [name for name, prop in properties if not prop.get("examples")]
+    assert undocumented == []
+    assert no_example == []
+
+
+def test_every_schema_example_is_valid_for_its_property(run: CliRunner) -> None:
+    import fastjsonschema
+
+    schema = json.loads(run.invoke(cli, ["schema"]).output)
+    invalid = []
+    for name, prop in _properties(schema):
+        validate = fastjsonschema.compile({"$defs": schema["$defs"], **prop})
+        try:
+            validate(prop["examples"][0])
+        except fastjsonschema.JsonSchemaValueException as exc:
+            invalid.append(f"{name}: {exc.message}")
+    assert invalid == []

@@ -28,7 +28,7 @@ def test_id_defaults_to_the_file_name(project: Project) -> None:
 
 
 BAD = [
-    ("bad-yaml-syntax", "2:10: YAML syntax error: found unexpected end of stream"),
+    ("bad-yaml-syntax", '2:10: the quote " that starts this text is never closed'),
     ("bad-duplicate-key", "4:1: subject: duplicate key (first set on line 2)"),
     ("bad-unknown-field", "10:5: stories[0].sumary: unknown field (did you mean 'summary'?)"),
     ("bad-missing-field", "1:1: subject: required field is missing"),

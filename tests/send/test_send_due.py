@@ -198,3 +198,23 @@ def test_due_resumes_a_campaign_paused_by_a_spent_retry_budget_but_not_one_pause
     assert "2026-11-manual.yaml: skip (paused by a person (test pause))" in result.stderr
     assert delivery_counts(engine, ids["2026-11-auto"])["accepted"] == 4
     assert delivery_counts(engine, ids["2026-11-manual"])["queued"] == 4
+
+
+def test_due_refuses_both_issues_that_share_an_id(
+    newsletter: Newsletter, project_copy: Path, four: list[Person], server: FakeSendGrid
+) -> None:
+    now = datetime.now(UTC)
+    write_issue(project_copy, "2026-11-a", send_at=now - timedelta(hours=1))
+    copy = write_issue(project_copy, "2026-11-b", send_at=now - timedelta(hours=1))
+    copy.write_text(copy.read_text().replace("id: 2026-11-b", "id: 2026-11-a"))
+    result = newsletter("send", "--due", server=server)
+    assert result.exit_code != 0
+    assert (
+        "newsletters/2026-11-a.yaml:1:1: id: the id '2026-11-a' is also the id of "
+        "newsletters/2026-11-b.yaml" in result.stderr
+    )
+    assert (
+        "newsletters/2026-11-b.yaml:1:1: id: the id '2026-11-a' is also the id of "
+        "newsletters/2026-11-a.yaml" in result.stderr
+    )
+    assert server.requests == 0

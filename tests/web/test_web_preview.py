@@ -90,6 +90,12 @@ def test_broken_issue_lists_problems_with_file_and_line(preview: httpx.Client) -
     assert page.css("iframe") == []
 
 
+def test_a_problem_shows_its_line_with_a_caret_under_the_spot(preview: httpx.Client) -> None:
+    page = HTMLParser(preview.get("/preview/issue/zz-broken.yaml").text)
+    (status,) = [li for li in page.css("li.problem") if "status" in li.text()]
+    assert status.css_first("pre.excerpt").text() == "status: sent\n^"
+
+
 def test_frame_is_the_email_with_its_own_policy(preview: httpx.Client) -> None:
     response = preview.get(f"/preview/frame/{RESEARCH}")
     csp = response.headers["content-security-policy"]
