@@ -36,6 +36,10 @@ SEND_AT_UTC = "send-at-utc"
 UNKNOWN_LIST = "unknown-list"
 MISSING_ALT = "missing-alt"
 UNKNOWN_INTEREST = "unknown-interest"
+IMAGE_MISSING = "image-missing"
+IMAGE_UNUSABLE = "image-unusable"
+IMAGE_TOO_BIG = "image-too-big"
+IMAGE_BLURRY = "image-blurry"
 
 EXPLANATIONS: dict[str, str] = {
     YAML_UNQUOTED_COLON: """\
@@ -211,6 +215,30 @@ mail app shows while images are blocked.
 
 Fix: add alt: with what the image shows ("Dr Eyre in the lab at the University of
 Sheffield"), or decorative: true for an image that carries no meaning.""",
+    IMAGE_MISSING: """\
+image.src names a file that is not in newsletters/images/. File names must match exactly,
+capitals included: Bone-Scan.PNG is not bone-scan.png. The message suggests the closest name
+there is.
+
+Fix: copy the picture into newsletters/images/, or correct src: to the name it has there.""",
+    IMAGE_UNUSABLE: """\
+The image file cannot go into an email: it is not a picture, it is damaged, it is in a format
+some mail apps do not show (WEBP, AVIF, SVG), or it has more than 40 megapixels (the file is
+judged from its header; nothing that large is opened).
+
+Fix: save the picture as JPEG (photos) or PNG (drawings, logos), at most 40 megapixels; 2,400
+pixels wide is plenty.""",
+    IMAGE_TOO_BIG: """\
+Every image is resized to twice the width it is shown at and compressed, and this one is still
+over 1 MB: mail apps load it slowly, and some clip the email.
+
+Fix: save a photo as JPEG rather than PNG, or crop it to what matters.""",
+    IMAGE_BLURRY: """\
+The picture is narrower than the width it is shown at in the email, so mail apps stretch it and
+it looks blurry (a warning: it still sends).
+
+Fix: use a picture at least as wide as the message says (ideally twice that, for sharp
+phones), or set image.width: to the picture's own width so it is shown smaller.""",
     UNKNOWN_LIST: """\
 audience.list names a mailing list that newsletter.yaml does not define.
 

@@ -21,8 +21,9 @@ import difflib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from mailer.content import codes
 from mailer.content.issue import Parsed
-from mailer.content.source import Loc, format_loc
+from mailer.content.source import Loc, format_loc, with_source
 from mailer.errors import ImageError, Problem, Severity
 from mailer.render.images import MAX_BYTES, RESIZED, local_image, prepare_image
 from mailer.render.view import CONTENT_WIDTH
@@ -42,28 +43,35 @@ def lint_images(parsed: Parsed, project: Project) -> Iterator[Problem]:
             continue
         width = image.get("width") if isinstance(image, dict) else None
         display = width if isinstance(width, int) and 50 <= width <= 600 else None  # as the schema
-        for severity, message in _image_problems(src.strip(), display or CONTENT_WIDTH, project):
+        found = _image_problems(src.strip(), display or CONTENT_WIDTH, project)
+        for severity, message, code in found:
             loc: Loc = ("stories", i, "image", "src")
             line, col = parsed.located.position(loc)
-            yield Problem(parsed.path, line, col, format_loc(loc), message, severity)
+            problem = Problem(parsed.path, line, col, format_loc(loc), message, severity, code)
+            yield with_source(problem, parsed.located.text)
 
 
-def _image_problems(src: str, display: int, project: Project) -> Iterator[tuple[Severity, str]]:
+_Found = tuple[Severity, str, str]  # severity, message, code
+
+
+def _image_problems(src: str, display: int, project: Project) -> Iterator[_Found]:
     if src.startswith("http://"):
-        yield "error", "image is not https://; use the secure address"
+        yield "error", "image is not https://; use the secure address", codes.NOT_HTTPS
         return
     if not local_image(src) or not _safe(src):
         return  # an https:// image, or a path the schema already refuses
     if not (project.images / src).is_file():
-        yield "error", f"no such image: newsletters/images/{src}{_did_you_mean(src, project)}"
+        hint = _did_you_mean(src, project)
+        yield "error", f"no such image: newsletters/images/{src}{hint}", codes.IMAGE_MISSING
         return
     try:
         prepared = prepare_image(project.images, src, display)
     except ImageError as exc:
-        yield "error", str(exc)
+        yield "error", str(exc), codes.IMAGE_UNUSABLE
         return
     except OSError as exc:
-        yield "error", f"newsletters/images/{src} cannot be read: {exc.strerror or exc}"
+        reason = exc.strerror or exc
+        yield "error", f"newsletters/images/{src} cannot be read: {reason}", codes.IMAGE_UNUSABLE
         return
     if prepared.bytes > MAX_BYTES:
         yield (
@@ -71,6 +79,7 @@ def _image_problems(src: str, display: int, project: Project) -> Iterator[tuple[
             f"newsletters/images/{src} is {prepared.bytes / 1024 / 1024:.1f} MB even after "
             f"resizing to {prepared.width} pixels wide; at most 1 MB (save a photo as JPEG, "
             "or crop it)",
+            codes.IMAGE_TOO_BIG,
         )
     if prepared.source.width < display:
         yield (
@@ -78,6 +87,7 @@ def _image_problems(src: str, display: int, project: Project) -> Iterator[tuple[
             f"newsletters/images/{src} is {prepared.source.width} pixels wide but shown "
             f"{display} wide, so it will look blurry; use one at least {display} (ideally "
             f"{2 * display}) pixels wide, or set image.width: {max(prepared.source.width, 50)}",
+            codes.IMAGE_BLURRY,
         )
 
 

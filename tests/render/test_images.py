@@ -281,6 +281,8 @@ def test_check_prints_the_image_problem_at_the_src_line(
     assert result.exit_code == 1
     assert result.output == (
         f"{issue}:47:7: stories[2].image.src: no such image: newsletters/images/Bone-Scan.png; "
-        "did you mean 'bone-scan.png'? (capitals matter in file names)\n"
+        "did you mean 'bone-scan.png'? (capitals matter in file names) [image-missing]\n"
+        "          src: Bone-Scan.png\n"
+        "          ^\n"
         "1 file checked: 1 error, 0 warnings\n"
     )
