@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "serve": "web:serve",
     "preview": "web:preview",
     "quickstart": "quickstart:quickstart",
+    "staff": "staff:staff",
+    "console": "staff:console",
 }
 
 
