@@ -17,7 +17,9 @@ from mailer.settings import Project
 from mailer.web.pages import Endpoint
 from mailer.web.staff.audit import audit_routes
 from mailer.web.staff.auth import auth_routes
+from mailer.web.staff.campaigns import campaign_routes
 from mailer.web.staff.console import TEMPLATES, Console
+from mailer.web.staff.issues import issue_routes
 from mailer.web.supporters import Supporters
 
 ASSETS = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
@@ -35,6 +37,8 @@ def staff_routes(
     return [
         *auth_routes(console),
         *audit_routes(console),
+        *issue_routes(console),
+        *campaign_routes(console),
         Route("/staff/assets/{name}", _asset(), methods=["GET", "HEAD"]),
     ]
 
