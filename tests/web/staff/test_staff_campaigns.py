@@ -33,7 +33,9 @@ def test_the_campaign_page_shows_the_ledger_counts_and_a_refresh_link(
     }
     assert counts["queued"] == "3"
     assert counts["accepted"] == "0"
-    assert page.css_first(f'a[href="/staff/campaigns/{campaign.id}"]').text() == "Refresh"
+    refresh = page.css_first(f'a[href="/staff/campaigns/{campaign.id}"]')
+    assert refresh is not None
+    assert refresh.text() == "Refresh"
     assert page.css_first('script[src="/staff/assets/console.js"]') is not None
     progress = http.get(f"/staff/campaigns/{campaign.id}/progress.json").json()
     assert progress["counts"]["queued"] == 3

@@ -28,7 +28,7 @@ def test_one_issue_shows_its_inbox_line_frames_text_and_problems(console: Consol
     assert answer.status_code == 200
     page = HTMLParser(answer.text)
     assert page.css_first(".inbox .subject") is not None
-    frames = [node.attributes["src"] for node in page.css("iframe")]
+    frames = [str(node.attributes["src"]) for node in page.css("iframe")]
     assert frames == [f"/staff/preview/frame/{name}"] * 2
     assert page.css_first("pre.text-part") is not None
     frame = http.get(frames[0])
