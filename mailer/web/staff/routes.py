@@ -20,6 +20,7 @@ from mailer.web.staff.auth import auth_routes
 from mailer.web.staff.campaigns import campaign_routes
 from mailer.web.staff.console import TEMPLATES, Console
 from mailer.web.staff.issues import issue_routes
+from mailer.web.staff.reports import report_routes
 from mailer.web.supporters import Supporters
 
 ASSETS = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
@@ -38,6 +39,7 @@ def staff_routes(
         *auth_routes(console),
         *audit_routes(console),
         *issue_routes(console),
+        *report_routes(console),  # before campaign_routes: …/{id}/report is not an action
         *campaign_routes(console),
         Route("/staff/assets/{name}", _asset(), methods=["GET", "HEAD"]),
     ]
