@@ -56,6 +56,8 @@ from mailer.web.security import (
     refuse_body,
     style_origin,
 )
+from mailer.web.staff.people import IMPORT_BYTES as STAFF_IMPORT_BYTES
+from mailer.web.staff.people import IMPORT_PATH as STAFF_IMPORT_PATH
 from mailer.web.staff.routes import staff_routes
 from mailer.web.supporters import SignupLimits, Supporters
 from mailer.web.webhook import EventRecorder, sendgrid_webhook_endpoint
@@ -227,7 +229,7 @@ def _assemble(project: Project, pages: Pages, routes: list[Route], limits: WebLi
         Middleware(SecurityHeaders, policy=policy),
         Middleware(
             BodySizeLimit,
-            limits=(("/webhooks/", limits.webhook_bytes),),
+            limits=(("/webhooks/", limits.webhook_bytes), (STAFF_IMPORT_PATH, STAFF_IMPORT_BYTES)),
             default=limits.form_bytes,
             rejection=ExceptionMiddleware(refuse_body, handlers=errors.handlers()),
         ),

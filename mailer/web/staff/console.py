@@ -139,11 +139,15 @@ class Console:
                     return self._sign_in_first(request)
                 if not session.account.may(action):
                     raise HTTPException(403)
-                if request.method == "POST":
-                    form = await request.form()
+                if request.method != "POST":
+                    return await handler(request, session)
+                form = await request.form()  # parsed once: the handler's request.form() reuses it
+                try:
                     if not self.keys.check_csrf(session, form.get(CSRF_FIELD)):
                         raise CsrfRejected("the form's security token does not match")
-                return await handler(request, session)
+                    return await handler(request, session)
+                finally:
+                    await form.close()  # uploaded files' temporary files
 
             return guarded
 

@@ -20,6 +20,7 @@ from mailer.web.staff.auth import auth_routes
 from mailer.web.staff.campaigns import campaign_routes
 from mailer.web.staff.console import TEMPLATES, Console
 from mailer.web.staff.issues import issue_routes
+from mailer.web.staff.people import people_routes
 from mailer.web.staff.reports import report_routes
 from mailer.web.supporters import Supporters
 
@@ -41,6 +42,7 @@ def staff_routes(
         *issue_routes(console),
         *report_routes(console),  # before campaign_routes: …/{id}/report is not an action
         *campaign_routes(console),
+        *people_routes(console),
         Route("/staff/assets/{name}", _asset(), methods=["GET", "HEAD"]),
     ]
 
