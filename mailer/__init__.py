@@ -29,11 +29,13 @@ if TYPE_CHECKING:
     from mailer.config import Config, Secret
     from mailer.content.issue import Issue, find_issue, issue_paths, load_issue
     from mailer.errors import (
+        ApprovalError,
         CampaignError,
         ContentError,
         EmbargoError,
         MailerError,
         Problem,
+        ProofError,
         RenderError,
         SendError,
         SettingsError,
@@ -44,10 +46,19 @@ if TYPE_CHECKING:
     from mailer.events.store import DatabaseRecorder, RecordSummary, record_events
     from mailer.events.webhook import Event, parse_events, verify_signature
     from mailer.render.check import CheckReport, check_paths
-    from mailer.render.email import Email
+    from mailer.render.email import Email, email_hash
+    from mailer.render.manifest import render_manifest
     from mailer.render.view import render_issue
+    from mailer.send.approvals import (
+        Approval,
+        ApprovalStatus,
+        approval_status,
+        approve,
+        withdraw,
+    )
     from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
-    from mailer.send.plans import DueDecision, dry_run, plan_due, prepare_email
+    from mailer.send.plans import DueDecision, checked_email, dry_run, plan_due, prepare_email
+    from mailer.send.proofs import ProofResult, display_zone, list_proofs, send_proof
     from mailer.send.runs import (
         DueRun,
         Outcome,
@@ -74,11 +85,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.config": ("Config", "Secret"),
     "mailer.content.issue": ("Issue", "find_issue", "issue_paths", "load_issue"),
     "mailer.errors": (
+        "ApprovalError",
         "CampaignError",
         "ContentError",
         "EmbargoError",
         "MailerError",
         "Problem",
+        "ProofError",
         "RenderError",
         "SendError",
         "SettingsError",
@@ -89,10 +102,19 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mailer.events.store": ("DatabaseRecorder", "RecordSummary", "record_events"),
     "mailer.events.webhook": ("Event", "parse_events", "verify_signature"),
     "mailer.render.check": ("CheckReport", "check_paths"),
-    "mailer.render.email": ("Email",),
+    "mailer.render.email": ("Email", "email_hash"),
+    "mailer.render.manifest": ("render_manifest",),
     "mailer.render.view": ("render_issue",),
+    "mailer.send.approvals": (
+        "Approval",
+        "ApprovalStatus",
+        "approval_status",
+        "approve",
+        "withdraw",
+    ),
     "mailer.send.campaigns": ("Campaign", "get_campaign", "list_campaigns"),
-    "mailer.send.plans": ("DueDecision", "dry_run", "plan_due", "prepare_email"),
+    "mailer.send.plans": ("DueDecision", "checked_email", "dry_run", "plan_due", "prepare_email"),
+    "mailer.send.proofs": ("ProofResult", "display_zone", "list_proofs", "send_proof"),
     "mailer.send.runs": (
         "DueRun",
         "Outcome",
@@ -116,6 +138,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "Approval",
+    "ApprovalError",
+    "ApprovalStatus",
     "Campaign",
     "CampaignError",
     "CampaignReport",
@@ -134,6 +159,8 @@ __all__ = [
     "Outcome",
     "Problem",
     "Project",
+    "ProofError",
+    "ProofResult",
     "RecipientLinks",
     "RecordSummary",
     "RenderError",
@@ -148,15 +175,21 @@ __all__ = [
     "Transport",
     "TransportConfigError",
     "WebhookError",
+    "approval_status",
+    "approve",
     "campaign_report",
     "check_paths",
+    "checked_email",
     "create_app",
     "create_preview_app",
+    "display_zone",
     "dry_run",
+    "email_hash",
     "find_issue",
     "get_campaign",
     "issue_paths",
     "list_campaigns",
+    "list_proofs",
     "load_issue",
     "load_project",
     "outcome_of",
@@ -165,13 +198,16 @@ __all__ = [
     "prepare_email",
     "record_events",
     "render_issue",
+    "render_manifest",
     "run_campaign",
     "send_campaign",
     "send_due",
     "send_issue",
+    "send_proof",
     "transport_from_config",
     "utc_now",
     "verify_signature",
+    "withdraw",
 ]
 
 

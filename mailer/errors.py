@@ -9,7 +9,9 @@ The whole tree::
     ├── SendError               sending could not start or had to stop
     │   ├── TransportConfigError    no/ambiguous transport, missing API key, …
     │   ├── EmbargoError            an embargoed story is not yet publishable
-    │   └── CampaignError           ledger state forbids the operation
+    │   ├── CampaignError           ledger state forbids the operation
+    │   ├── ApprovalError           approval required and the email as rendered now lacks it
+    │   └── ProofError              a proof cannot go out (e.g. a bad address)
     └── WebhookError            a SendGrid event webhook request was refused
         ├── BadSignature            signature missing, malformed or not valid for the body
         ├── StaleTimestamp          signed timestamp outside the replay window
@@ -95,6 +97,14 @@ class EmbargoError(SendError):
 
 class CampaignError(SendError):
     """The campaign ledger forbids this operation."""
+
+
+class ApprovalError(SendError):
+    """Approval is required and the email, as it renders now, has not enough of it."""
+
+
+class ProofError(SendError):
+    """A proof cannot be sent: no address, or an address that is not one."""
 
 
 class WebhookError(MailerError):

@@ -122,6 +122,19 @@ class Utm(_Strict):
     enabled: bool = True
 
 
+class Approval(_Strict):
+    """Sign-off before sending: ``send`` refuses an email without enough approvals of it."""
+
+    required: bool = Field(
+        default=False,
+        description="When true, `newsletter send` and `send --due` refuse an issue whose "
+        "email, as it renders now, has not been approved (`newsletter approve`).",
+    )
+    approvers: int = Field(
+        default=1, ge=1, le=2, description="How many different people must approve it."
+    )
+
+
 class Settings(_Strict):
     organisation: Organisation
     sender: Sender
@@ -131,6 +144,7 @@ class Settings(_Strict):
     lists: tuple[MailingList, ...] = Field(min_length=1)
     interests: tuple[Interest, ...] = ()
     utm: Utm = Utm()
+    approval: Approval = Approval()
 
     @field_validator("base_url")
     @classmethod

@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "db": "database:db",
     "subscribers": "subscribers:subscribers",
     "send": "sending:send",
+    "proofs": "signoff:proofs",
+    "approve": "signoff:approve",
     "campaigns": "campaigns:campaigns",
     "report": "report:report",
     "serve": "web:serve",

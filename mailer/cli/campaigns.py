@@ -98,6 +98,7 @@ def _summary(campaign: Any, counts: dict[str, int]) -> dict[str, Any]:
         "counts": counts,
         "created_at": campaign.created_at.isoformat(),
         "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+        "email_hash": campaign.email_hash,
     }
 
 
@@ -122,6 +123,7 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
         data["unknown_batches"] = unknown_batches(engine, found.id)
         data["test_sends"] = test_send_history(engine, found.issue_id)
         data["events"] = _event_counts(engine, found)
+        data["approved_by"] = _approved_by(engine, found)
     if as_json:
         print_json(data)
         return
@@ -140,6 +142,7 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
             "finished_at",
         )
     ]
+    rows.append(("email version", _version(data)))
     rows += [(f"  {state}", n) for state, n in data["counts"].items()]
     rows += [(f"  {kind} (events)", n) for kind, n in data["events"].items()]
     print_table(f"Campaign {found.issue_id}", ("", ""), rows)
@@ -162,6 +165,26 @@ def show(ctx: click.Context, campaign: str, as_json: bool) -> None:
             ("mode", "recipients", "transport", "at"),
             [(t["mode"], t["recipients"], t["transport"], t["at"]) for t in data["test_sends"]],
         )
+
+
+def _approved_by(engine: Any, campaign: Any) -> list[str]:
+    """Who approved the campaign's frozen email (standing approvals of its hash)."""
+    from mailer.send.approvals import standing_approvals
+
+    if campaign.email_hash is None:
+        return []
+    found = standing_approvals(engine, campaign.issue_id)
+    return list(dict.fromkeys(a.by for a in found if a.email_hash == campaign.email_hash))
+
+
+def _version(data: dict[str, Any]) -> str:
+    """The frozen email's short hash and who approved it."""
+    from mailer.render.email import short_hash
+
+    if not data["email_hash"]:
+        return "(not recorded)"
+    who = ", ".join(data["approved_by"]) or "nobody"
+    return f"{short_hash(data['email_hash'])} (approved by {who})"
 
 
 def _show_tests_only(issue_id: str, tests: list[dict[str, Any]], as_json: bool) -> None:

@@ -58,7 +58,11 @@ if TYPE_CHECKING:
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan and a redacted sample payload; send nothing."
 )
-@click.option("--test-to", help="Comma-separated addresses: send only to them, marked [TEST].")
+@click.option(
+    "--test-to",
+    help="Comma-separated addresses: send a proof only to them, marked [PROOF] (works while "
+    "an embargo holds and whatever the status; recorded, listed by `newsletter proofs`).",
+)
 @click.option(
     "--sandbox",
     is_flag=True,
@@ -105,7 +109,8 @@ def send(
 ) -> None:
     """Send ISSUE (a file or an issue id) to its audience, or with --due everything due.
 
-    Runs `newsletter check` first and refuses on errors or an embargo still in force. Shows the
+    Runs `newsletter check` first and refuses on errors, an embargo still in force or (when
+    newsletter.yaml requires it) an email nobody approved as it renders now. Shows the
     transport and the audience count and asks before sending unless --yes. Interactive sends
     with no transport configured go to the local outbox; --due refuses to run without
     NEWSLETTER_TRANSPORT. Exit: 0 sent, 1 refused, 2 unfinished, 3 unknown deliveries.
@@ -175,14 +180,23 @@ def _setup(root: Path, *, interactive: bool, dev_key: bool) -> Iterator[_Setup]:
         transport.close()
 
 
-def _prepare(setup: _Setup, ref: str, one: _One) -> Any:
-    """Check and render the issue; say so when sends go to the outbox for want of a transport."""
-    from mailer.content.issue import find_issue
-    from mailer.send.plans import prepare_email
+def _prepare(setup: _Setup, ref: str, one: _One, *, gate: bool = False) -> Any:
+    """Check and render the issue; say so when sends go to the outbox for want of a transport.
 
-    project = setup.project
+    A proof (``--test-to``) is rendered whatever the embargo; a real send (``gate``) is also
+    refused without the approvals ``newsletter.yaml`` requires.
+    """
+    from mailer.content.issue import find_issue
+    from mailer.send.plans import checked_email, prepare_email
+
+    project, now = setup.project, utc_now()
     with user_errors():
-        email = prepare_email(project, find_issue(ref, project), now=utc_now(), list_id=one.list_id)
+        path = find_issue(ref, project)
+        if one.test_to:
+            email = checked_email(project, path, now=now, list_id=one.list_id)[1]
+        else:
+            engine = setup.engine if gate else None
+            email = prepare_email(project, path, now=now, list_id=one.list_id, engine=engine)
     if not setup.config.transport and not one.as_json:
         click.echo(
             f"No transport configured (NEWSLETTER_TRANSPORT): writing to the local "
@@ -201,27 +215,14 @@ def _dry_run(setup: _Setup, ref: str, one: _One) -> None:
 
 
 def _test_or_sandbox(setup: _Setup, ref: str, one: _One, *, sandbox: bool) -> None:
-    from mailer.send.plans import sandbox_send, send_test
+    from mailer.send.plans import sandbox_send
 
     email = _prepare(setup, ref, one)
     engine, transport = setup.engine, setup.transport
     if one.test_to:
-        addresses = [a.strip() for a in one.test_to.split(",") if a.strip()]
-        with user_errors():
-            detail = send_test(
-                engine,
-                email,
-                transport,
-                addresses,
-                base_url=setup.project.settings.base_url,
-                now=utc_now(),
-                sandbox=sandbox,
-            )
-        _show(
-            {"mode": "test", "sent_to": addresses, **detail},
-            one.as_json,
-            "Test send (marked [TEST]; the campaign is untouched)",
-        )
+        from mailer.cli.signoff import send_proofs
+
+        send_proofs(setup.project, engine, transport, email, one.test_to, sandbox, one.as_json)
         return
     if not transport.supports_sandbox:
         fail("--sandbox needs NEWSLETTER_TRANSPORT=sendgrid")
@@ -238,7 +239,7 @@ def _send_one(setup: _Setup, ref: str, one: _One, options: SendOptions) -> None:
     from mailer.send.runs import send_issue
     from subscribers.audience import count_audience
 
-    email = _prepare(setup, ref, one)
+    email = _prepare(setup, ref, one, gate=True)
     engine, transport = setup.engine, setup.transport
     if not one.yes:
         count = count_audience(engine, email.list_id, email.interests or None)

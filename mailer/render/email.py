@@ -21,7 +21,9 @@ from an issue file can never form a tag.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +35,7 @@ PREFERENCES_URL = "%%preferences_url%%"
 ALL_TAGS = (FIRST_NAME_HTML, FIRST_NAME_TEXT, UNSUBSCRIBE_URL, PREFERENCES_URL)
 
 DEFAULT_FIRST_NAME = "friend"
+SHORT_HASH = 12  # characters of the email hash shown to people
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +87,27 @@ def personalise(body: str, values: Mapping[str, str]) -> str:
 def break_tags(text: str) -> str:
     """Make sure text from an issue file can never form a substitution tag."""
     return text.replace("%%", "%\u200b%")
+
+
+def email_hash(email: Email) -> str:
+    """The SHA-256 (hex) of everything a supporter receives before personalisation.
+
+    Subject, preheader, sender (address and name), reply-to, the HTML and the plain text, with
+    the substitution tags unfilled. Nothing else: the list, ``send_at`` or the issue's status
+    may change without changing what arrives. An approval is bound to this value.
+    """
+    parts = [
+        email.subject,
+        email.preheader,
+        email.from_email,
+        email.from_name,
+        email.reply_to or "",
+        email.html,
+        email.text,
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def short_hash(value: str) -> str:
+    """The first characters of an email hash, as people see and quote it."""
+    return value[:SHORT_HASH]

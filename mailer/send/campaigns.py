@@ -3,8 +3,8 @@
 Every function takes an engine and does one short transaction (``BEGIN IMMEDIATE`` on SQLite
 through :func:`subscribers.db.write_transaction`). The crash-safety rules live here:
 
-- a campaign freezes its rendered email when it starts, so later edits to the YAML change
-  nothing already sending or sent;
+- a campaign freezes its rendered email (and records its hash) when it starts, so later
+  edits to the YAML change nothing already sending or sent;
 - the audience is snapshotted once, into ``deliveries`` (unique per campaign × subscriber);
 - a worker claims a batch with one statement, ``UPDATE … WHERE id IN (SELECT … LIMIT n)`` on
   SQLite and ``UPDATE … WHERE id = ANY(ARRAY(SELECT … LIMIT n FOR UPDATE SKIP LOCKED))`` on
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mailer.render.email import Email
+from mailer.render.email import Email, email_hash
 from mailer.send.states import FINISHED_STATES, CampaignState, DeliveryState
 from mailer.send.tables import campaigns, deliveries, test_sends
 from subscribers.audience import audience_ids
@@ -128,6 +128,7 @@ class Campaign:
     snapshot_at: datetime | None
     finished_at: datetime | None
     email_json: str
+    email_hash: str | None = None  # of the frozen email (None: started before migration 0006)
 
     @property
     def email(self) -> Email:
@@ -154,6 +155,7 @@ def _campaign(row: Any) -> Campaign:
         snapshot_at=row.snapshot_at,
         finished_at=row.finished_at,
         email_json=row.email_json,
+        email_hash=row.email_hash,
     )
 
 
@@ -197,6 +199,7 @@ def start_campaign(engine: Engine, email: Email, *, transport: str, now: datetim
                         interests=list(email.interests),
                         subject=email.subject,
                         email_json=email_to_json(email),
+                        email_hash=email_hash(email),
                         transport=transport,
                         recipients=0,
                         auto_resume=False,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from mailer.content.issue import issue_paths, parse_issue
+from mailer.content.issue import Issue, issue_paths, parse_issue
 from mailer.errors import CampaignError, ContentError, EmbargoError, Problem
 from mailer.render.check import check_paths
 from mailer.render.email import (
@@ -29,6 +29,8 @@ from mailer.render.email import (
     Email,
     substitutions,
 )
+from mailer.render.manifest import render_manifest
+from mailer.send.approvals import require_approval
 from mailer.send.campaigns import (
     Campaign,
     campaigns_to_resume,
@@ -45,25 +47,49 @@ from mailer.transports.retry import RetryPolicy, send_with_retry
 from subscribers.audience import count_audience, iter_audience
 
 
-def prepare_email(
+def checked_email(
     project: Project, path: Path, *, now: datetime, list_id: str | None = None
-) -> Email:
-    """Check and render one issue; refuse on any error or an embargo still in force."""
+) -> tuple[Issue, Email]:
+    """Check and render one issue; refuse on any error (an embargo is the caller's business)."""
     report = check_paths([path], project, now=now)
     errors = tuple(p for p in report.problems if p.severity == "error")
     if errors:
         raise ContentError(errors)
     file_report = report.files[0]
-    assert file_report.email is not None
+    if file_report.email is None or file_report.issue is None:  # an error says why, above
+        raise ContentError(file_report.problems)
     email = file_report.email
-    if email.embargo_until is not None and email.embargo_until > now:
-        raise EmbargoError(
-            f"{file_report.path}: a story is embargoed until {email.embargo_until.isoformat()}; "
-            "nothing was sent"
-        )
     if list_id is not None:
         project.settings.list_named(list_id)
         email = replace(email, list_id=list_id)
+    return file_report.issue, email
+
+
+def prepare_email(
+    project: Project,
+    path: Path,
+    *,
+    now: datetime,
+    list_id: str | None = None,
+    engine: Engine | None = None,
+) -> Email:
+    """Check and render one issue; refuse on any error or an embargo still in force.
+
+    With ``engine``, and ``approval.required`` in the settings, also refuse (``ApprovalError``)
+    an issue whose campaign has not started and whose email as rendered now lacks enough
+    approvals; a started campaign sends its frozen email and needs nothing more.
+    """
+    issue, email = checked_email(project, path, now=now, list_id=list_id)
+    if email.embargo_until is not None and email.embargo_until > now:
+        raise EmbargoError(
+            f"{issue.source or path}: a story is embargoed until "
+            f"{email.embargo_until.isoformat()}; nothing was sent"
+        )
+    rule = project.settings.approval
+    if engine is not None and rule.required and get_campaign(engine, email.issue_id) is None:
+        require_approval(
+            engine, email, rule.required, rule.approvers, render_manifest(issue, project)
+        )
     return email
 
 

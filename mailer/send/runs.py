@@ -198,8 +198,9 @@ def send_due(
     """Send every ``ready`` issue whose ``send_at`` has passed, and resume interrupted ones.
 
     Each issue file gets a :class:`DueDecision` (see ``plan_due``); an issue that cannot be
-    sent is reported to the observer and the run goes on. Campaigns still ``sending`` whose
-    issue file is gone resume from their frozen email.
+    sent (an embargo, or approval required and missing) is reported to the observer and the
+    run goes on. Campaigns still ``sending`` whose issue file is gone resume from their frozen
+    email.
     """
     now = clock()
     decisions = plan_due(project, engine, now=now)
@@ -221,7 +222,7 @@ def send_due(
         if decision.action != "send":
             continue
         try:
-            email = prepare_email(project, project.root / decision.path, now=now)
+            email = prepare_email(project, project.root / decision.path, now=now, engine=engine)
             run(open_campaign(engine, email, transport, now=now, resume_paused=True))
         except StoppedSending:
             raise

@@ -1,4 +1,4 @@
-"""Tables of the sending ledger, on the project's one ``MetaData`` (migrations 0002, 0004).
+"""Tables of the sending ledger, on the project's one ``MetaData`` (migrations 0002, 0004, 0006).
 
 The states in the ``status`` columns are in :mod:`mailer.send.states`.
 
@@ -52,6 +52,9 @@ campaigns = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Column("lock_owner", String(160), nullable=True),
     Column("lock_until", UtcDateTime, nullable=True),
+    # the frozen email's hash (render.email.email_hash): when approval is required, the
+    # approved one (0006)
+    Column("email_hash", String(64), nullable=True),
 )
 
 deliveries = Table(
@@ -92,4 +95,34 @@ test_sends = Table(
     Column("recipients", Integer, nullable=False),
     Column("detail", JSON, nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+# --- sign-off (0006) -----------------------------------------------------------------------
+
+proofs = Table(
+    "proofs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("issue_id", String(80), nullable=False, index=True),
+    Column("ref", String(40), nullable=False, unique=True),  # names the outbox files
+    Column("email_hash", String(64), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("transport", String(32), nullable=False),
+    Column("embargo_until", UtcDateTime, nullable=True),
+    Column("message_id", String(160), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("issue_id", String(80), nullable=False, index=True),
+    Column("email_hash", String(64), nullable=False),
+    Column("approver", String(200), nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+    Column("withdrawn_at", UtcDateTime, nullable=True),
+    Column("withdrawn_by", String(200), nullable=True),
 )

@@ -147,13 +147,11 @@ def test_test_send_goes_only_to_the_given_addresses_and_leaves_the_campaign_unse
     assert result.exit_code == 0, result.output
     sent = [p["to"][0]["email"] for p in server.received[0].body["personalizations"]]
     assert sent == ["ed@example.org", "proof@example.org"]
-    assert _subject_of(server).startswith("[TEST]")
+    assert _subject_of(server).startswith("[PROOF]")
     assert get_campaign(engine, SAMPLE_ISSUE) is None
-    show = newsletter("campaigns", "show", SAMPLE_ISSUE, "--json")
-    assert show.exit_code == 0, show.output
-    data = json.loads(show.stdout)
-    assert data["status"] is None or data["status"] != "sent"
-    assert [(t["mode"], t["recipients"]) for t in data["test_sends"]] == [("test", 2)]
+    proofs = newsletter("proofs", SAMPLE_ISSUE, "--json")
+    assert proofs.exit_code == 0, proofs.output
+    assert [p["recipients"] for p in json.loads(proofs.stdout)["proofs"]] == [sent]
 
 
 def test_sandbox_send_validates_the_whole_audience_and_leaves_the_campaign_unsent(
