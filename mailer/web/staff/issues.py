@@ -20,6 +20,7 @@ from mailer.web.pages import Endpoint
 from mailer.web.preview import SAMPLE_VALUES, Preview, preview_routes
 from mailer.web.staff.console import Console
 from mailer.web.staff.sessions import Session
+from mailer.web.staff.signoff import approved_by, signoff_context
 
 FRAME_PATH = "/preview/frame/{name}"
 
@@ -44,6 +45,7 @@ def _issues(console: Console, preview: Preview) -> Endpoint:
                 "name": report.path.rsplit("/", 1)[-1],
                 "report": report,
                 "campaign": campaigns.get(report.issue.id) if report.issue else None,
+                "approved_by": approved_by(console, report),
             }
             for report in reports.files
         ]
@@ -65,6 +67,7 @@ def _issue(console: Console, preview: Preview) -> Endpoint:
             "report": report,
             "campaign": campaign,
             "text": text,
+            **signoff_context(console, report),
         }
         return console.render(request, session, "issue.html.j2", context)
 

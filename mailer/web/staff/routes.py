@@ -22,6 +22,7 @@ from mailer.web.staff.console import TEMPLATES, Console
 from mailer.web.staff.issues import issue_routes
 from mailer.web.staff.people import people_routes
 from mailer.web.staff.reports import report_routes
+from mailer.web.staff.signoff import signoff_routes
 from mailer.web.supporters import Supporters
 
 ASSETS = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
@@ -43,6 +44,7 @@ def staff_routes(
         *report_routes(console),  # before campaign_routes: …/{id}/report is not an action
         *campaign_routes(console),
         *people_routes(console),
+        *signoff_routes(console),
         Route("/staff/assets/{name}", _asset(), methods=["GET", "HEAD"]),
     ]
 

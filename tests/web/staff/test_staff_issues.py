@@ -18,7 +18,7 @@ def test_the_issues_page_lists_each_file_with_status_and_problems(console: Conso
     assert "zz-broken.yaml" in rows
     assert rows["zz-broken.yaml"][1] == "invalid"
     assert int(rows["zz-broken.yaml"][4]) >= 1
-    assert all(cells[6] == "not sent" for cells in rows.values())
+    assert all(cells[7] == "not sent" for cells in rows.values())
 
 
 def test_one_issue_shows_its_inbox_line_frames_text_and_problems(console: Console) -> None:
