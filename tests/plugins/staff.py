@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -17,6 +19,7 @@ from starlette.types import ASGIApp
 
 from mailer.settings import Project, load_project
 from mailer.web import create_app
+from mailer.web.staff import accounts
 from mailer.web.staff.accounts import StaffAccount, add_staff
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +31,12 @@ def staff_csrf(page: str) -> str:
     node = HTMLParser(page).css_first("input[name=csrf_token]")
     assert node is not None, "no CSRF field on the page"
     return str(node.attributes["value"])
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with its cheapest parameters: each hash costs microseconds, not 50 ms."""
+    monkeypatch.setattr(accounts, "hasher", PasswordHasher.from_parameters(CHEAPEST))
 
 
 @pytest.fixture
