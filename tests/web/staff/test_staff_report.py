@@ -17,7 +17,8 @@ from tests.plugins.staff import Console
 DAY = int(timedelta(days=1).total_seconds())
 
 
-def _spread(console: Console) -> SentCampaign:
+def spread_events(console: Console) -> SentCampaign:
+    """A sent campaign of ten with deliveries, opens, clicks, bounces and the rest."""
     campaign = sent_campaign(console.engine, 10)
     a, b = "https://example.org/a", "https://example.org/b"
     later = int(NOW.timestamp()) + 3600
@@ -40,7 +41,7 @@ def _spread(console: Console) -> SentCampaign:
 def test_the_charts_and_tables_agree_with_report_json(
     console: Console, db_url: str, tmp_path: Path
 ) -> None:
-    campaign = _spread(console)
+    campaign = spread_events(console)
     env = {"NEWSLETTER_DATABASE_URL": db_url, "COLUMNS": "120", "NO_COLOR": "1"}
     result = CliRunner().invoke(
         cli, ["--project", str(tmp_path), "report", str(campaign.id), "--json"], env=env
@@ -71,7 +72,7 @@ def test_the_charts_and_tables_agree_with_report_json(
 
 
 def test_each_bar_shows_its_label_and_number_as_text(console: Console) -> None:
-    campaign = _spread(console)
+    campaign = spread_events(console)
     http = console.client("ed@example.org", "editor")
     page = HTMLParser(http.get(f"/staff/campaigns/{campaign.id}/report").text)
     for svg in page.css("svg.chart"):
