@@ -23,7 +23,14 @@ GOOD = "a long enough password"
 @pytest.fixture
 def run(tmp_path: Path, db_url: str) -> Invoke:
     shutil.copyfile(ROOT / "newsletter.yaml", tmp_path / "newsletter.yaml")
-    env = {"COLUMNS": "120", "NO_COLOR": "1", "NEWSLETTER_DATABASE_URL": db_url, "USER": "alice"}
+    env = {
+        "COLUMNS": "120",
+        "NO_COLOR": "1",
+        "NEWSLETTER_DATABASE_URL": db_url,
+        "NEWSLETTER_SECRET_KEY": "",
+        "NEWSLETTER_DEV_KEY": "",
+        "USER": "alice",
+    }
 
     def invoke(*args: str, input: str | None = None) -> Result:
         return CliRunner().invoke(cli, ["--project", str(tmp_path), *args], env=env, input=input)
@@ -112,3 +119,9 @@ def test_disable_of_an_unknown_account_is_one_line(run: Invoke) -> None:
     assert result.output.strip() == (
         "error: no staff account for nobody@example.org; `newsletter staff list`"
     )
+
+
+def test_console_refuses_to_start_without_a_secret_key(run: Invoke) -> None:
+    result = run("console", "--port", "0")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: not starting: ")
