@@ -42,6 +42,8 @@ SMTP_URL = "NEWSLETTER_SMTP_URL"
 SMTP_TIMEOUT = "NEWSLETTER_SMTP_TIMEOUT"
 WEBHOOK_PUBLIC_KEY = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 PREVIEW_PASSWORD = "NEWSLETTER_PREVIEW_PASSWORD"
+STAFF_IDLE_MINUTES = "NEWSLETTER_STAFF_IDLE_MINUTES"
+STAFF_SESSION_HOURS = "NEWSLETTER_STAFF_SESSION_HOURS"
 
 TRANSPORT_NAMES = ("sendgrid", "smtp", "outbox")
 DEFAULT_TIMEOUT = 30.0
@@ -78,6 +80,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(OUTBOX_DIR),
     Variable(WEBHOOK_PUBLIC_KEY),
     Variable(PREVIEW_PASSWORD, secret=True),
+    Variable(STAFF_IDLE_MINUTES),
+    Variable(STAFF_SESSION_HOURS),
 )
 
 
@@ -116,6 +120,8 @@ class Config:
     webhook_public_key: str = ""  # public by design: SendGrid shows it in its console
     preview_password: Secret = Secret()
     has_secret_key: bool = False  # subscribers.keys reads the key itself
+    staff_idle_minutes: int = 30  # a staff console session ends after this long unused
+    staff_session_hours: int = 12  # and this long after signing in, whatever happens
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -150,6 +156,8 @@ class Config:
             webhook_public_key=_text(env, WEBHOOK_PUBLIC_KEY),
             preview_password=Secret(env.get(PREVIEW_PASSWORD, "")),
             has_secret_key=bool(_text(env, SECRET_KEY)),
+            staff_idle_minutes=_whole(env, STAFF_IDLE_MINUTES, 30),
+            staff_session_hours=_whole(env, STAFF_SESSION_HOURS, 12),
         )
 
 
@@ -177,3 +185,12 @@ def _seconds(environ: Mapping[str, str], name: str) -> float:
     if number <= 0:
         raise TransportConfigError(f"{name} must be positive")
     return number
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _text(environ, name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise TransportConfigError(f"{name} must be a whole number above 0, not {value!r}")
+    return int(value)

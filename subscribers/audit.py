@@ -111,9 +111,12 @@ def list_entries(
     limit: int = 50,
     action: str | None = None,
     subject: str | None = None,
+    before: int | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first."""
+    """The newest entries first; ``before``: only entries older than that id (for paging)."""
     query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(audit_log.c.id < before)
     if action:
         query = query.where(audit_log.c.action == action)
     if subject:

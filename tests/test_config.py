@@ -35,6 +35,8 @@ SAMPLES = {
     config.SMTP_TIMEOUT: "3",
     config.WEBHOOK_PUBLIC_KEY: "MFkw-sample",
     config.PREVIEW_PASSWORD: "correct horse",
+    config.STAFF_IDLE_MINUTES: "5",
+    config.STAFF_SESSION_HOURS: "2",
     config.SECRET_KEY: "a-long-enough-secret-key",
 }
 

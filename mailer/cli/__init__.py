@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "preview": "web:preview",
     "quickstart": "quickstart:quickstart",
     "diff": "review:diff",
+    "staff": "staff:staff",
+    "console": "staff:console",
 }
 
 

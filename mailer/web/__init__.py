@@ -12,6 +12,6 @@ errors) and ``subscribers``. Never imports ``mailer.cli``.
 
 from __future__ import annotations
 
-from mailer.web.app import WebLimits, create_app, create_preview_app
+from mailer.web.app import WebLimits, create_app, create_console_app, create_preview_app
 
-__all__ = ["WebLimits", "create_app", "create_preview_app"]
+__all__ = ["WebLimits", "create_app", "create_console_app", "create_preview_app"]

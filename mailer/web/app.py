@@ -18,7 +18,11 @@ Routes so far::
     GET/POST /p/{token}      the preference centre (mailer.web.preferences)
     GET  /archive, /archive/{issue}, /feed.xml                    archive (mailer.web.archive)
     GET  /preview/…          the staff preview, only when NEWSLETTER_PREVIEW_PASSWORD is set
-                             (HTTP Basic); ``create_preview_app`` serves it alone on 127.0.0.1
+                             (HTTP Basic, a fallback off by default); ``create_preview_app``
+                             serves it alone on 127.0.0.1
+    /staff/…                 the staff console (mailer.web.staff): sign-in, roles, issues,
+                             campaigns, reports, supporters, audit; ``create_console_app``
+                             serves it alone (``newsletter console``)
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ from mailer.web.security import (
     refuse_body,
     style_origin,
 )
+from mailer.web.staff.people import IMPORT_BYTES as STAFF_IMPORT_BYTES
+from mailer.web.staff.people import IMPORT_PATH as STAFF_IMPORT_PATH
+from mailer.web.staff.routes import staff_routes
 from mailer.web.supporters import SignupLimits, Supporters
 from mailer.web.webhook import EventRecorder, sendgrid_webhook_endpoint
 
@@ -120,6 +127,7 @@ def create_app(
         dev_key=dev_key,
     )
     routes.extend(supporter_pages)
+    routes.extend(staff_routes(project, supporters, environ=env, clock=clock, dev_key=dev_key))
     if config.preview_password:
         routes.extend(
             require_password(preview_routes(project.root, pages), config.preview_password.reveal())
@@ -142,6 +150,38 @@ def _closing(
             supporters.close()
 
     return lifespan
+
+
+def create_console_app(
+    project: Project,
+    *,
+    engine_url: str | None = None,
+    clock: Clock = utc_now,
+    limits: WebLimits = WebLimits(),
+    environ: Mapping[str, str] | None = None,
+    dev_key: bool = False,
+) -> Starlette:
+    """The staff console alone (``newsletter console``): ``/staff/…`` and the shared assets."""
+    env = os.environ if environ is None else environ
+    Config.from_environ(env)  # a bad setting stops the start, not the first request
+    pages = Pages(project)
+    supporters = Supporters(
+        project, pages, engine_url=engine_url, environ=env, clock=clock, dev_key=dev_key
+    )
+    routes = [
+        *_common_routes(project, pages),
+        Route("/", _redirect_to_console, methods=["GET", "HEAD"], name="home"),
+        *staff_routes(project, supporters, environ=env, clock=clock, dev_key=dev_key),
+    ]
+    app = _assemble(project, pages, routes, limits)
+    app.state.engine_url = engine_url
+    app.state.supporters = supporters
+    app.router.lifespan_context = _closing(supporters)
+    return app
+
+
+async def _redirect_to_console(request: Request) -> Response:
+    return RedirectResponse("/staff/", status_code=303)
 
 
 def create_preview_app(project: Project, *, limits: WebLimits = WebLimits()) -> Starlette:
@@ -189,7 +229,7 @@ def _assemble(project: Project, pages: Pages, routes: list[Route], limits: WebLi
         Middleware(SecurityHeaders, policy=policy),
         Middleware(
             BodySizeLimit,
-            limits=(("/webhooks/", limits.webhook_bytes),),
+            limits=(("/webhooks/", limits.webhook_bytes), (STAFF_IMPORT_PATH, STAFF_IMPORT_BYTES)),
             default=limits.form_bytes,
             rejection=ExceptionMiddleware(refuse_body, handlers=errors.handlers()),
         ),

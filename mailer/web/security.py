@@ -20,7 +20,7 @@ class HeaderPolicy:
     """The headers of every response; ``frameable`` paths may be framed by our own pages."""
 
     extra_style_origins: tuple[str, ...] = ()
-    frameable: tuple[str, ...] = ("/preview/frame/",)
+    frameable: tuple[str, ...] = ("/preview/frame/", "/staff/preview/frame/")
     hsts: bool = False
 
     def csp(self, frame_ancestors: str) -> str:

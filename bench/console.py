@@ -1,0 +1,189 @@
+"""Benchmark: the staff console's campaign page and report for a 1,000,000-recipient campaign.
+
+Builds, in a private PostgreSQL database (``--postgres``, default TEST_DATABASE_URL; dropped
+afterwards), ``--size`` subscribers, one campaign with a delivery each (80 % accepted, the
+rest queued but for one batch of 1,000 whose outcome is unknown) and SendGrid events (60 %
+delivered, 20 % opened, 5 % clicked over 20 links and three days, 1 % bounced, 0.2 %
+unsubscribed, 0.05 % complaints), all with ``generate_series``. Then serves the real app
+with uvicorn on 127.0.0.1, signs in over HTTP and times ``GET /staff/campaigns/{id}``, its
+``progress.json`` (what the page polls) and ``/staff/campaigns/{id}/report``: median and
+worst of ``--repeat`` requests. Target: < 200 ms.
+
+    .venv/bin/python bench/console.py [--size 1000000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+from selectolax.lexbor import LexborHTMLParser
+from sqlalchemy import Engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's packages, not bench/subscribers.py
+LIST_ID = "research-news"
+PASSWORD = "bench password 123"
+SECRET = "bench-secret-key-for-the-console"
+
+
+@contextlib.contextmanager
+def postgres_database(base: str) -> Iterator[str]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from subscribers.db import normalise_url, upgrade
+
+    base_url = make_url(normalise_url(base))
+    name = f"bench_console_{os.getpid()}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base_url.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+SEED = [
+    """INSERT INTO subscribers (public_id, email, email_key, status, attributes, created_at,
+       updated_at) SELECT 'b' || lpad(g::text, 9, '0'), 'p' || g || '@example.org',
+       'p' || g || '@example.org', 'active', '{}'::json, now(), now()
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO deliveries (campaign_id, subscriber_id, status, batch_id, updated_at)
+       SELECT :cid, id, CASE WHEN id > :n - 1000 THEN 'unknown' WHEN id % 10 < 8 THEN
+       'accepted' ELSE 'queued' END, 'b' || (id / 1000), now() FROM subscribers""",
+    """INSERT INTO events (sg_event_id, kind, event_type, effect, campaign_id, subscriber_id,
+       url, occurred_at, received_at)
+       SELECT 'e' || k.kind || s.id, k.kind, k.kind, k.effect, :cid, s.id,
+       CASE WHEN k.kind = 'click' THEN 'https://example.org/story/' || (s.id % 20) END,
+       :start + (s.id % 3) * interval '1 day' + interval '1 hour', now()
+       FROM subscribers s JOIN (VALUES ('delivered', 'count', 10, 6), ('open', 'count', 10, 2),
+       ('click', 'count', 100, 5), ('bounce', 'bounced', 1000, 10),
+       ('unsubscribe', 'unsubscribed', 1000, 2), ('spamreport', 'complained', 10000, 5))
+       AS k(kind, effect, modulo, below) ON s.id % k.modulo < k.below""",
+    "UPDATE campaigns SET recipients = :n WHERE id = :cid",
+    "VACUUM ANALYZE",  # what autovacuum does after a send: index-only scans become possible
+]
+
+
+def seed(engine: Engine, size: int) -> int:
+    from mailer.render.email import Email
+    from mailer.send.campaigns import start_campaign
+    from mailer.web.staff.accounts import add_staff
+
+    now = datetime.now(UTC)
+    email = Email(
+        issue_id="bench-issue",
+        subject="Bench",
+        preheader="",
+        html="<p>hi</p>",
+        text="hi",
+        mjml="<mjml></mjml>",
+        from_email="news@example.org",
+        from_name="Bench",
+        reply_to=None,
+        list_id=LIST_ID,
+        interests=(),
+        send_at=None,
+        embargo_until=None,
+        view_url="https://example.org/archive/bench-issue",
+    )
+    campaign = start_campaign(engine, email, transport="sendgrid", now=now)
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        connection.execute(text(SEED[0]), {"n": size})
+        connection.commit()
+        for statement in SEED[1:4]:
+            connection.execute(text(statement), {"n": size, "cid": campaign.id, "start": now})
+            connection.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(SEED[4]))
+    print(f"seeded {size:,} recipients in {time.perf_counter() - started:.1f} s")
+    add_staff(engine, "bench@example.org", name="Bench", role="admin", password=PASSWORD, now=now)
+    return campaign.id
+
+
+@contextlib.contextmanager
+def serving(db_url: str) -> Iterator[str]:
+    from mailer.settings import load_project
+    from mailer.web import create_app
+
+    app = create_app(
+        load_project(ROOT), engine_url=db_url, environ={"NEWSLETTER_SECRET_KEY": SECRET}
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not (server.started and server.servers):
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def time_pages(base: str, campaign_id: int, repeat: int) -> None:
+    with httpx.Client(base_url=base, trust_env=False, timeout=60) as http:
+        form = LexborHTMLParser(http.get("/staff/login").text).css_first("input[name=csrf_token]")
+        token = str(form.attributes["value"]) if form else ""
+        data = {"csrf_token": token, "email": "bench@example.org", "password": PASSWORD}
+        # the project's base_url is https: the cookie is Secure, so hand it over by hand
+        answer = http.post("/staff/login", data=data)
+        http.cookies.set("nl_staff", answer.cookies["nl_staff"], path="/staff")
+        for path in (
+            f"/staff/campaigns/{campaign_id}",
+            f"/staff/campaigns/{campaign_id}/progress.json",
+            f"/staff/campaigns/{campaign_id}/report",
+        ):
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = http.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code}")
+            print(
+                f"{path:45} median {statistics.median(times):7.1f} ms"
+                f"   worst {max(times):7.1f} ms   (first {times[0]:.1f} ms)"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", ""))
+    args = parser.parse_args()
+    if not args.postgres:
+        raise SystemExit("give --postgres URL or set TEST_DATABASE_URL")
+    from subscribers.db import get_engine
+
+    with postgres_database(args.postgres) as url:
+        engine = get_engine(url)
+        try:
+            campaign_id = seed(engine, args.size)
+        finally:
+            engine.dispose()
+        with serving(url) as base:
+            time_pages(base, campaign_id, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

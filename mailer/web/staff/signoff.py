@@ -1,0 +1,164 @@
+"""Sign-off from the one-issue page: proofs, "approve this version", "withdraw".
+
+``POST /staff/issues/{name}/proof`` sends a proof of the email as it renders now to the
+member of staff ("to me") or to the addresses typed, through the configured transport;
+``…/approve`` and ``…/withdraw`` record an approval of this version (bound to the email's
+hash) or withdraw it. All three call the library ``newsletter send --test-to`` and
+``newsletter approve`` use (:mod:`mailer.send.proofs`, :mod:`mailer.send.approvals`); the
+approval is recorded under the staff member's name, the audit entry as ``staff:<email>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mailer.errors import MailerError
+from mailer.render.check import FileReport
+from mailer.render.email import email_hash, short_hash
+from mailer.render.manifest import render_manifest
+from mailer.send.approvals import approval_status, approve, withdraw
+from mailer.send.plans import checked_email
+from mailer.send.proofs import ProofResult, list_proofs, send_proof
+from mailer.settings import load_project
+from mailer.transports import transport_from_env
+from mailer.web.forms import text_field
+from mailer.web.pages import Endpoint
+from mailer.web.preview import Preview
+from mailer.web.staff.console import Console, redirect
+from mailer.web.staff.sessions import Session
+
+
+def signoff_routes(console: Console) -> list[Route]:
+    preview = Preview(console.project.root)
+    return [
+        Route("/staff/issues/{name}/proof", _proof(console, preview), methods=["POST"]),
+        Route("/staff/issues/{name}/approve", _approve(console, preview), methods=["POST"]),
+        Route("/staff/issues/{name}/withdraw", _withdraw(console, preview), methods=["POST"]),
+    ]
+
+
+def signoff_context(console: Console, report: FileReport) -> dict[str, object]:
+    """What the one-issue page shows of its sign-off: proofs, approvals, what changed."""
+    if report.issue is None or report.email is None:
+        return {"proofs": [], "approval": None, "version": ""}
+    project = load_project(console.project.root)
+    rule = project.settings.approval
+    manifest = render_manifest(report.issue, project)
+    status = approval_status(console.engine, report.email, rule.required, rule.approvers, manifest)
+    return {
+        "proofs": list_proofs(console.engine, report.issue.id),
+        "approval": status,
+        "version": short_hash(email_hash(report.email)),
+    }
+
+
+def approved_by(console: Console, report: FileReport) -> tuple[str, ...]:
+    """Who approved the email as it renders now (for the issues list)."""
+    if report.email is None:
+        return ()
+    rule = console.project.settings.approval
+    return approval_status(console.engine, report.email, rule.required, rule.approvers).people
+
+
+def _page(name: str) -> str:
+    return f"/staff/issues/{name}"
+
+
+def _proof(console: Console, preview: Preview) -> Endpoint:
+    @console.guard("proof")
+    async def proof(request: Request, session: Session) -> Response:
+        path = preview.find(request.path_params["name"])
+        form = await request.form()
+        typed = text_field(form, "addresses", 2000)
+        to_me = text_field(form, "to", 10) == "me"
+        addresses = [session.account.email] if to_me else [a for a in typed.split(",") if a]
+        if not addresses:
+            return redirect(_page(path.name), "Type at least one address for the proof.")
+        try:
+            result = _send(console, session, path, addresses)
+        except MailerError as exc:
+            return redirect(_page(path.name), f"No proof sent: {exc}")
+        console.audit(
+            session,
+            "proof",
+            detail=f"{result.issue_id} version {result.version} to {len(result.recipients)}",
+            count=len(result.recipients),
+        )
+        return redirect(
+            _page(path.name), f"Proof of version {result.version} sent to {', '.join(addresses)}."
+        )
+
+    return proof
+
+
+def _send(console: Console, session: Session, path: Path, addresses: list[str]) -> ProofResult:
+    project = load_project(console.project.root)
+    now = console.clock()
+    _issue, email = checked_email(project, path, now=now)
+    transport = transport_from_env(console.environ, project, interactive=True)
+    try:
+        return send_proof(
+            console.engine,
+            project,
+            email,
+            transport,
+            addresses,
+            requested_by=session.account.who,
+            now=now,
+        )
+    finally:
+        transport.close()
+
+
+def _approve(console: Console, preview: Preview) -> Endpoint:
+    @console.guard("approve")
+    async def approve_version(request: Request, session: Session) -> Response:
+        path = preview.find(request.path_params["name"])
+        project = load_project(console.project.root)
+        now = console.clock()
+        try:
+            issue, email = checked_email(project, path, now=now)
+            mine = approve(
+                console.engine,
+                issue.id,
+                email_hash(email),
+                render_manifest(issue, project),
+                session.account.name,
+                now,
+                who=session.account.who,
+            )
+        except MailerError as exc:
+            return redirect(_page(path.name), f"Not approved: {exc}")
+        return redirect(
+            _page(path.name), f"{mine.by} approved version {short_hash(mine.email_hash)}."
+        )
+
+    return approve_version
+
+
+def _withdraw(console: Console, preview: Preview) -> Endpoint:
+    @console.guard("withdraw")
+    async def withdraw_approval(request: Request, session: Session) -> Response:
+        path = preview.find(request.path_params["name"])
+        report = preview.report(path)
+        if report.issue is None:
+            return redirect(_page(path.name), "This file has errors: there is nothing to withdraw.")
+        try:
+            count = withdraw(
+                console.engine,
+                report.issue.id,
+                session.account.name,
+                console.clock(),
+                who=session.account.who,
+            )
+        except MailerError as exc:
+            return redirect(_page(path.name), str(exc))
+        return redirect(
+            _page(path.name), f"Withdrew {count} approval(s) by {session.account.name}."
+        )
+
+    return withdraw_approval
