@@ -90,6 +90,10 @@ class Preview:
         project = self.project()
         return check_paths(issue_paths(project), project)
 
+    def report(self, path: Path) -> FileReport:
+        """``path`` checked and rendered (blocking: run it in a thread)."""
+        return check_paths([path], self.project()).files[0]
+
     def show(self, name: str) -> Shown:
         """The issue file ``name``, checked and rendered (blocking: run it in a thread)."""
         path = self.find(name)

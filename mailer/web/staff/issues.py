@@ -9,6 +9,7 @@ the preview shows. NAME is only ever matched against files that exist.
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -38,7 +39,7 @@ def _issues(console: Console, preview: Preview) -> Endpoint:
     @console.guard("view")
     async def issues(request: Request, session: Session) -> Response:
         project = preview.project()
-        reports = check_paths(preview.files(), project)
+        reports = await run_in_threadpool(check_paths, preview.files(), project)
         campaigns = {c.issue_id: c for c in list_campaigns(console.engine)}
         rows = [
             {
@@ -59,7 +60,7 @@ def _issue(console: Console, preview: Preview) -> Endpoint:
     @console.guard("view")
     async def issue(request: Request, session: Session) -> Response:
         path = preview.find(request.path_params["name"])
-        report = preview.report(path)
+        report = await run_in_threadpool(preview.report, path)
         campaign = get_campaign(console.engine, report.issue.id) if report.issue else None
         text = personalise(report.email.text, SAMPLE_VALUES) if report.email else ""
         context = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -79,7 +80,7 @@ def _proof(console: Console, preview: Preview) -> Endpoint:
         if not addresses:
             return redirect(_page(path.name), "Type at least one address for the proof.")
         try:
-            result = _send(console, session, path, addresses)
+            result = await run_in_threadpool(_send, console, session, path, addresses)
         except MailerError as exc:
             return redirect(_page(path.name), f"No proof sent: {exc}")
         console.audit(
@@ -121,7 +122,7 @@ def _approve(console: Console, preview: Preview) -> Endpoint:
         project = load_project(console.project.root)
         now = console.clock()
         try:
-            issue, email = checked_email(project, path, now=now)
+            issue, email = await run_in_threadpool(checked_email, project, path, now=now)
             mine = approve(
                 console.engine,
                 issue.id,
@@ -144,7 +145,7 @@ def _withdraw(console: Console, preview: Preview) -> Endpoint:
     @console.guard("withdraw")
     async def withdraw_approval(request: Request, session: Session) -> Response:
         path = preview.find(request.path_params["name"])
-        report = preview.report(path)
+        report = await run_in_threadpool(preview.report, path)
         if report.issue is None:
             return redirect(_page(path.name), "This file has errors: there is nothing to withdraw.")
         try:
