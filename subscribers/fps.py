@@ -29,6 +29,7 @@ from subscribers.db import read_connection, write_transaction
 from subscribers.errors import SubscriberError, Suppressed
 from subscribers.keys import AddressHasher
 from subscribers.models import erasures, suppressed_addresses
+from subscribers.pushqueue import queue_push
 from subscribers.records import find_subscriber, is_erased, normalise_email
 from subscribers.suppression import unsubscribe_many
 
@@ -38,6 +39,8 @@ SOURCES = {
     "request": "the person's own request",
 }
 MAX_REFERENCE = 100
+#: The push queue's reason for an address suppressed here (the sync counts pushes by reason).
+FPS_PUSH_REASON = "fps"
 
 __all__ = [
     "SOURCES",
@@ -100,9 +103,15 @@ def suppress_address(
     requested_on: date | None = None,
     reference: str | None = None,
     now: datetime | None = None,
+    push: bool = False,
 ) -> SuppressResult:
     """Suppress ``email`` for good, subscriber or not; the audit log records the request (its
-    date and reference) and the date it was actioned (now)."""
+    date and reference) and the date it was actioned (now).
+
+    With ``push`` (SendGrid is the transport) an address that is not a subscriber is queued, in
+    the same transaction, for the next suppression sync to push to SendGrid
+    (:mod:`subscribers.pushqueue`); a subscriber is unsubscribed from every list here, and the
+    sync pushes everyone unsubscribed from every list anyway."""
     now = now or datetime.now(UTC)
     requested_on = requested_on or now.date()
     if source not in SOURCES:
@@ -124,6 +133,8 @@ def suppress_address(
                 )
             )
         found = find_subscriber(connection, address)
+        if push and found is None and earlier is None:
+            queue_push(connection, address, now=now, reason=FPS_PUSH_REASON)
         changed = (
             unsubscribe_many(connection, [found.id], None, who=who, now=now, source=source)
             if found is not None

@@ -36,9 +36,11 @@ def suppress_command(
     as_json: bool,
 ) -> None:
     """Suppress an address for good, subscriber or not (keyed hash; imports and signups refused)."""
+    from mailer.config import Config
     from subscribers.fps import suppress_address
 
     day: date | None = requested_on.date() if requested_on else None
+    push = Config.from_environ().transport == "sendgrid"  # as `forget`: SendGrid stops too
     with store_errors(), open_store(ctx) as (_settings, engine):
         result = suppress_address(
             engine,
@@ -48,6 +50,7 @@ def suppress_command(
             who=who(),
             requested_on=day,
             reference=reference,
+            push=push,
         )
     if as_json:
         print_json({"email": email, **result.as_dict()})

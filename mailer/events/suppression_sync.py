@@ -255,9 +255,10 @@ def _push(
         with read_connection(engine) as connection:
             for row in connection.execute(_due_query(target)):
                 counts[row.status] += 1
-            counts["forgotten"] = int(
-                connection.execute(select(func.count()).select_from(push_queue)).scalar() or 0
-            )
+            by_reason = connection.execute(
+                select(push_queue.c.reason, func.count()).group_by(push_queue.c.reason)
+            ).all()
+            counts.update({str(reason): int(n) for reason, n in by_reason})
         return counts
     while True:
         with read_connection(engine) as connection:
@@ -286,5 +287,7 @@ def _push(
             break
         api.suppress([email for _id, email, _reason in queued], group_id)
         with write_transaction(engine) as connection:
-            counts["forgotten"] += remove_pushed(connection, [item[0] for item in queued])
+            remove_pushed(connection, [item[0] for item in queued])
+        for _id, _email, reason in queued:
+            counts[reason] = counts.get(reason, 0) + 1
     return counts

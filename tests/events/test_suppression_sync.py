@@ -16,6 +16,7 @@ from mailer.transports.errors import RetryBudgetExhausted
 from mailer.transports.sendgrid import SendGridConfig
 from mailer.transports.sendgrid_admin import SendGridAdmin
 from subscribers.db import read_connection, write_transaction
+from subscribers.fps import suppress_address
 from subscribers.keys import AddressHasher
 from subscribers.models import subscribers
 from subscribers.privacy import forget
@@ -199,6 +200,20 @@ def test_a_forgotten_address_is_pushed_then_dropped_from_the_queue(
     assert report.pushed["forgotten"] == 1
     with read_connection(engine) as connection:
         assert connection.execute(select(push_queue)).all() == []
+
+
+def test_an_fps_suppressed_non_subscriber_is_pushed_too(
+    engine: Engine, server: FakeSendGrid
+) -> None:
+    hasher = AddressHasher([b"test-only-hash-key-0123456789"])
+    suppress_address(
+        engine, "Not.A.Subscriber@example.org", source="fps", hasher=hasher, who="t", push=True
+    )
+    report = sync_suppressions(engine, admin_for(server), now=NOW)
+    assert server.admin.pushed("global") == [("Not.A.Subscriber@example.org",)]
+    assert report.pushed == {"unsubscribed": 0, "complained": 0, "forgotten": 0, "fps": 1}
+    again = sync_suppressions(engine, admin_for(server), now=NOW)
+    assert sum(again.pushed.values()) == 0
 
 
 def test_forget_without_push_queues_nothing(engine: Engine) -> None:
