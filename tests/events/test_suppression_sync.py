@@ -53,11 +53,6 @@ def set_status(engine: Engine, people: list[Person], status: str) -> None:
         )
 
 
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
-
-
 @pytest.mark.parametrize(
     ("list_type", "status"),
     [

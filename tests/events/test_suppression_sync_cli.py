@@ -13,38 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, update
 
-from mailer.cli import cli
 from mailer.events.sync_tables import watermarks
 from subscribers.db import read_connection, write_transaction
 from subscribers.models import subscribers
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import Person, add_people, cli_env, write_issue
+from tests.plugins.sending import Newsletter, Person, add_people, write_issue
 from tests.processes import TIMEOUT, Spawner, wait_until
 
-Newsletter = Callable[..., Result]
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 CREATED = int(datetime.now(UTC).timestamp()) - 3600
-
-
-@pytest.fixture
-def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -> Newsletter:
-    def run(*args: str, server: FakeSendGrid | None = None, **changes: str | None) -> Result:
-        env: dict[str, str | None] = dict(
-            cli_env(db_url, server_url=server.url if server else None)
-        )
-        env.update(changes)
-        return CliRunner().invoke(cli, ["--project", str(project_copy), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
 
 
 @pytest.fixture

@@ -9,14 +9,17 @@ multi-row insert per table, no consent rows); ``people`` is its result for the s
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import Engine, insert, select
 
+from mailer.cli import cli
 from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign, start_campaign
 from mailer.send.links import RecipientLinks
@@ -26,6 +29,7 @@ from mailer.transports.retry import RetryPolicy
 from subscribers.db import read_connection, write_transaction
 from subscribers.models import ACTIVE, subscribers, subscriptions
 from subscribers.tokens import TokenSigner
+from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY, make_email
 
 TEST_SECRET = "test-only-secret-key-0123456789abcdef"
@@ -248,3 +252,29 @@ def write_issue(
     path = project / "newsletters" / f"{issue_id}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+#: ``newsletter(*args, server=None, **env_changes)``: the CLI run in-process (see below).
+Newsletter = Callable[..., Result]
+
+
+@pytest.fixture
+def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -> Newsletter:
+    """Run ``newsletter --project COPY …`` in-process against ``db_url``: through SendGrid when
+    given a fake ``server``, else the outbox (``COPY/outbox``); keyword arguments change (or,
+    with ``None``, remove) environment variables."""
+
+    def run(*args: str, server: FakeSendGrid | None = None, **env_changes: str | None) -> Result:
+        env: dict[str, str | None] = dict(
+            cli_env(db_url, server_url=server.url if server else None)
+        )
+        env.update(env_changes)
+        return CliRunner().invoke(cli, ["--project", str(project_copy), *args], env=env)
+
+    return run
+
+
+@pytest.fixture
+def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
+    """A fake SendGrid server that accepts ``TEST_API_KEY`` (tests may override it)."""
+    return fake_sendgrid_factory(api_key=TEST_API_KEY)

@@ -9,17 +9,14 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
-from mailer.cli import cli
 from mailer.render.email import email_hash, short_hash
 from mailer.send.campaigns import get_campaign
 from mailer.send.plans import checked_email
@@ -27,34 +24,9 @@ from mailer.send.proofs import display_zone, list_proofs, local_time, proof_emai
 from mailer.settings import load_project
 from subscribers.audit import os_user
 from tests.fakesendgrid import FakeSendGrid
-from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import SAMPLE_ISSUE, Person, add_people, cli_env, write_issue
+from tests.plugins.sending import SAMPLE_ISSUE, Newsletter, Person, add_people, write_issue
 
-Newsletter = Callable[..., Result]
 ISSUE = "2026-11-embargoed"
-
-
-@pytest.fixture
-def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -> Newsletter:
-    """Run ``newsletter --project COPY …`` in-process; sendgrid when given a server."""
-
-    def run(*args: str, server: FakeSendGrid | None = None, **env_changes: str | None) -> Result:
-        env: dict[str, str | None] = dict(
-            cli_env(
-                db_url,
-                server_url=server.url if server else None,
-                outbox=project_copy / "outbox",
-            )
-        )
-        env.update(env_changes)
-        return CliRunner().invoke(cli, ["--project", str(project_copy), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
 
 
 @pytest.fixture

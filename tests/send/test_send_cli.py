@@ -15,7 +15,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from sqlalchemy import Engine, update
 
 from mailer.cli import cli
@@ -25,32 +25,7 @@ from subscribers.models import subscribers
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.content import ROOT
 from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import SAMPLE_ISSUE, Person, add_people, cli_env
-
-Newsletter = Callable[..., Result]
-
-
-@pytest.fixture
-def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -> Newsletter:
-    """Run ``newsletter --project COPY …`` in-process; sendgrid when given a server."""
-
-    def run(*args: str, server: FakeSendGrid | None = None, **env_changes: str | None) -> Result:
-        env: dict[str, str | None] = dict(
-            cli_env(
-                db_url,
-                server_url=server.url if server else None,
-                outbox=project_copy / "outbox",
-            )
-        )
-        env.update(env_changes)
-        return CliRunner().invoke(cli, ["--project", str(project_copy), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
+from tests.plugins.sending import SAMPLE_ISSUE, Newsletter, Person, add_people
 
 
 @pytest.fixture

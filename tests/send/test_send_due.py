@@ -7,42 +7,20 @@ written relative to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
-from mailer.cli import cli
 from mailer.send.campaigns import get_campaign, set_status, snapshot_audience, start_campaign
 from mailer.send.deliveries import delivery_counts
 from mailer.send.plans import plan_due, prepare_email
 from mailer.settings import load_project
 from tests.fakesendgrid import FakeSendGrid
-from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import Person, add_people, cli_env, write_issue
+from tests.plugins.sending import Newsletter, Person, add_people, write_issue
 
-Newsletter = Callable[..., Result]
 ISSUE = "2026-11-due-test"
-
-
-@pytest.fixture
-def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -> Newsletter:
-    def run(*args: str, server: FakeSendGrid | None = None, **changes: str | None) -> Result:
-        env: dict[str, str | None] = dict(
-            cli_env(db_url, server_url=server.url if server else None)
-        )
-        env.update(changes)
-        return CliRunner().invoke(cli, ["--project", str(project_copy), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
 
 
 @pytest.fixture

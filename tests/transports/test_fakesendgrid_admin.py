@@ -31,11 +31,6 @@ def call(server: FakeSendGrid, method: str, path: str, body: Any = None) -> tupl
             return exc.code, json.loads(exc.read() or b"null")
 
 
-@pytest.fixture
-def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
-    return fake_sendgrid_factory(api_key=TEST_API_KEY)
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
