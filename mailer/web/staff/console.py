@@ -176,11 +176,27 @@ class Console:
             "me": session.account if session else None,
             "csrf_field": CSRF_FIELD,
             "csrf_token": self.keys.csrf_token(session) if session else "",
-            "notice": request.query_params.get("done", "")[:200],
+            "notice": self.notice(request, session),
             **(context or {}),
         }
         body = self.templates.get_template(template).render(full)
         return HTMLResponse(body, status_code=status_code, headers=NO_STORE)
+
+    def redirect(self, session: Session | None, path: str, notice: str = "") -> RedirectResponse:
+        """303 to ``path`` (a console page), with an optional one-line notice to show there,
+        signed for ``session`` (None: for the signed-out pages)."""
+        if not notice:
+            return RedirectResponse(path, status_code=303)
+        mac = self.keys.flash_mac(session, notice)
+        return RedirectResponse(f"{path}?done={quote(notice)}&sig={mac}", status_code=303)
+
+    def notice(self, request: Request, session: Session | None) -> str:
+        """The page's notice: ``?done=`` only when signed here for this session."""
+        message = request.query_params.get("done", "")
+        sent = request.query_params.get("sig", "")
+        if not message or not self.keys.check_flash(session, message, sent):
+            return ""
+        return message[:300]
 
     def audit(
         self,
@@ -213,9 +229,3 @@ class Console:
                 detail=detail,
                 now=self.clock(),
             )
-
-
-def redirect(path: str, notice: str = "") -> RedirectResponse:
-    """303 to ``path`` (a console page), with an optional one-line notice to show there."""
-    suffix = f"?done={quote(notice)}" if notice else ""
-    return RedirectResponse(f"{path}{suffix}", status_code=303)

@@ -1,0 +1,129 @@
+"""Campaign control from the console goes through the same library as the CLI: a campaign
+staged at SendGrid under a cancel window is cancelled (or paused) there too, against the fake
+SendGrid server with a clock the app, the sender and the fake share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from mailer.render.email import Email
+from mailer.send.campaigns import Campaign, get_campaign
+from mailer.send.deliveries import delivery_counts
+from mailer.send.links import RecipientLinks
+from mailer.send.runs import send_issue
+from mailer.send.window import Window
+from mailer.transports.sendgrid import SendGridConfig
+from mailer.transports.sendgrid_admin import SendGridAdmin
+from subscribers.audit import list_entries
+from tests.fakesendgrid import FakeSendGrid
+from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
+from tests.plugins.sending import add_people, fast_options, fast_retry
+from tests.plugins.staff import STAFF_SECRET, Console
+
+WINDOW = timedelta(minutes=15)
+
+
+@pytest.fixture
+def live(fake_sendgrid_factory: Callable[..., FakeSendGrid], clock: Any) -> FakeSendGrid:
+    started = fake_sendgrid_factory(api_key=TEST_API_KEY)
+    started.admin.schedule.clock = lambda: clock.now.timestamp()
+    return started
+
+
+@pytest.fixture
+def staff_env(tmp_path: Path, live: FakeSendGrid) -> dict[str, str]:
+    """The console's environment names the fake SendGrid server (overrides the outbox one)."""
+    return {
+        "NEWSLETTER_SECRET_KEY": STAFF_SECRET,
+        "NEWSLETTER_TRANSPORT": "sendgrid",
+        "SENDGRID_API_KEY": TEST_API_KEY,
+        "SENDGRID_API_HOST": live.url,
+        "SENDGRID_TIMEOUT": "10",
+        "NEWSLETTER_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+
+
+def _staged(
+    console: Console, email: Email, live: FakeSendGrid, links: RecipientLinks, people: int
+) -> Campaign:
+    """A campaign sent in full under a cancel window: SendGrid holds it until send_at."""
+    add_people(console.engine, people)
+    admin = SendGridAdmin(
+        SendGridConfig(api_key=TEST_API_KEY, host=live.url, timeout=5.0), policy=fast_retry()
+    )
+    options = fast_options(batch_size=2, concurrency=1, window=Window(WINDOW, admin))
+    transport = sendgrid_transport_for(live)
+    try:
+        report = send_issue(
+            console.engine, email, transport, links, clock=console.clock, options=options
+        )
+    finally:
+        transport.close()
+    assert report.status == "sent"
+    campaign = get_campaign(console.engine, email.issue_id)
+    assert campaign is not None
+    assert campaign.sg_batch_id is not None
+    return campaign
+
+
+def _notice(console: Console, http: Any, location: str) -> str:
+    node = HTMLParser(http.get(location).text).css_first(".notice")
+    return node.text(strip=True) if node is not None else ""
+
+
+def test_a_console_cancel_within_the_window_cancels_the_batch_at_sendgrid(
+    console: Console, sample_email: Email, live: FakeSendGrid, recipient_links: RecipientLinks
+) -> None:
+    campaign = _staged(console, sample_email, live, recipient_links, people=3)
+    console.clock.now += timedelta(minutes=2)
+    http = console.client("op@example.org", "operator")
+    page = f"/staff/campaigns/{campaign.id}/cancel"
+    answer = console.post(http, page, page)
+    assert answer.status_code == 303
+    assert live.admin.schedule.batches[campaign.sg_batch_id] == "cancel"
+    assert delivery_counts(console.engine, campaign.id)["cancelled"] == 3
+    found = get_campaign(console.engine, campaign.id)
+    assert found is not None
+    assert found.status == "cancelled"
+    said = _notice(console, http, answer.headers["location"])
+    assert f"SendGrid cancelled batch {campaign.sg_batch_id} before its send_at" in said
+    assert "3 deliveries cancelled; nobody receives them" in said
+    entry = list_entries(console.engine, limit=1)[0]
+    assert (entry.action, entry.who) == ("campaign.cancel", "staff:op@example.org")
+
+
+def test_a_console_cancel_in_sendgrids_last_minutes_says_sendgrid_has_it(
+    console: Console, sample_email: Email, live: FakeSendGrid, recipient_links: RecipientLinks
+) -> None:
+    campaign = _staged(console, sample_email, live, recipient_links, people=2)
+    console.clock.now += timedelta(minutes=6)  # 9 minutes before send_at
+    http = console.client("op@example.org", "operator")
+    page = f"/staff/campaigns/{campaign.id}/cancel"
+    answer = console.post(http, page, page)
+    said = _notice(console, http, answer.headers["location"])
+    assert said.startswith("Nothing changed: the campaign is sent.")
+    assert "SendGrid has it" in said
+    found = get_campaign(console.engine, campaign.id)
+    assert found is not None
+    assert found.status == "sent"
+    assert delivery_counts(console.engine, campaign.id)["accepted"] == 2
+
+
+def test_the_campaign_page_offers_cancel_while_sendgrid_holds_the_batch(
+    console: Console, sample_email: Email, live: FakeSendGrid, recipient_links: RecipientLinks
+) -> None:
+    campaign = _staged(console, sample_email, live, recipient_links, people=1)
+    http = console.client("op@example.org", "operator")
+    page = HTMLParser(http.get(f"/staff/campaigns/{campaign.id}").text)
+    actions = {node.attributes["href"] for node in page.css(".actions a")}
+    here = f"/staff/campaigns/{campaign.id}"
+    assert actions == {f"{here}/pause", f"{here}/cancel"}
+    staged = page.css_first('[data-field="sendgrid"]')
+    assert staged is not None
+    assert "SendGrid holds it" in staged.text()
