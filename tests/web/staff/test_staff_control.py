@@ -81,18 +81,19 @@ def test_a_console_cancel_within_the_window_cancels_the_batch_at_sendgrid(
     console: Console, sample_email: Email, live: FakeSendGrid, recipient_links: RecipientLinks
 ) -> None:
     campaign = _staged(console, sample_email, live, recipient_links, people=3)
+    batch = str(campaign.sg_batch_id)
     console.clock.now += timedelta(minutes=2)
     http = console.client("op@example.org", "operator")
     page = f"/staff/campaigns/{campaign.id}/cancel"
     answer = console.post(http, page, page)
     assert answer.status_code == 303
-    assert live.admin.schedule.batches[campaign.sg_batch_id] == "cancel"
+    assert live.admin.schedule.batches[batch] == "cancel"
     assert delivery_counts(console.engine, campaign.id)["cancelled"] == 3
     found = get_campaign(console.engine, campaign.id)
     assert found is not None
     assert found.status == "cancelled"
     said = _notice(console, http, answer.headers["location"])
-    assert f"SendGrid cancelled batch {campaign.sg_batch_id} before its send_at" in said
+    assert f"SendGrid cancelled batch {batch} before its send_at" in said
     assert "3 deliveries cancelled; nobody receives them" in said
     entry = list_entries(console.engine, limit=1)[0]
     assert (entry.action, entry.who) == ("campaign.cancel", "staff:op@example.org")
