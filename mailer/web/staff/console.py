@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from mailer.clock import Clock
 from mailer.config import Config
+from mailer.send.proofs import display_zone, local_time
 from mailer.settings import Project
 from mailer.web.csrf import CsrfRejected
 from mailer.web.forms import client_ip
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: The charity's time zone, for the times staff read (stored times stay UTC).
-CHARITY_ZONE = ZoneInfo("Europe/London")
 CSRF_FIELD = "csrf_token"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -88,9 +86,10 @@ class Console:
         )
         settings = project.settings
         env.globals.update(settings=settings, organisation=settings.organisation)
-        env.filters["local"] = lambda when: (
-            when.astimezone(CHARITY_ZONE).strftime("%d %b %Y %H:%M %Z") if when else "–"
-        )
+        #: The charity's time zone (``timezone:`` in newsletter.yaml, else Europe/London),
+        #: for the times staff read; stored times stay UTC.
+        self.zone = display_zone(project)
+        env.filters["local"] = lambda when: local_time(when, self.zone) if when else "–"
         self.templates = env
 
     @property
