@@ -80,7 +80,8 @@ def _show(console: Console) -> Endpoint:
     async def show(request: Request, session: Session) -> Response:
         found = _supporter(console, request)
         data = export_data(console.engine, found.email or "")["subscriber"]
-        context = {"supporter": found, "data": data}
+        bases = {list_id: basis.describe() for list_id, basis in found.bases.items()}
+        context = {"supporter": found, "data": data, "bases": bases}
         return console.render(request, session, "supporter.html.j2", context)
 
     return show
