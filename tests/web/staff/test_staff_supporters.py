@@ -10,7 +10,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from subscribers.audit import list_entries
 from subscribers.keys import AddressHasher
-from subscribers.records import SOFT_OPT_IN, Basis, Consent, Subscriber, get_by_email
+from subscribers.models import SOFT_OPT_IN
+from subscribers.records import Basis, Consent, Subscriber, get_by_email
 from subscribers.store import subscribe
 from tests.plugins.staff import STAFF_SECRET, Console, staff_csrf
 
