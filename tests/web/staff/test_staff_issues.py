@@ -51,8 +51,9 @@ def test_the_inbox_line_is_cut_as_the_supporter_preview_cuts_it(console: Console
     http = console.client("ed@example.org", "editor")
     page = HTMLParser(http.get(f"/staff/issues/{name}").text)
     shown = {
-        part: (page.css_first(f"#inbox .inbox-{part}") or page.root).text(strip=True)
+        part: node.text(strip=True)
         for part in ("sender", "subject", "preheader")
+        if (node := page.css_first(f"#inbox .inbox-{part}")) is not None
     }
     assert shown == {
         "sender": expected.sender,
