@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -207,7 +208,8 @@ def _act(console: Console) -> Endpoint:
                 session, here, f"{count} unknown deliveries: {move.label.lower()}."
             )
         try:
-            outcome = move_campaign(
+            outcome = await run_in_threadpool(  # SendGrid may be asked: off the event loop
+                move_campaign,
                 console.engine,
                 campaign,
                 move.to,
@@ -217,17 +219,17 @@ def _act(console: Console) -> Endpoint:
                 reason=move.reason,
             )
         except MailerError as exc:  # no SendGrid key, or SendGrid cannot be reached
-            return console.redirect(session, here, f"Nothing changed: {exc}")
-        return console.redirect(session, here, _said(console, session, name, campaign, outcome))
+            return console.redirect(session, here, _failed(console, session, name, campaign, exc))
+        if outcome.moved:
+            console.audit(session, f"campaign.{name}", detail=_detail(campaign, outcome))
+        return console.redirect(session, here, _said(campaign, outcome))
 
     return act
 
 
-def _said(
-    console: Console, session: Session, name: str, campaign: Campaign, outcome: MoveOutcome
-) -> str:
-    """The notice after a move (audited when the ledger moved): the ledger's part, then
-    SendGrid's, in the same words as ``newsletter campaigns``."""
+def _said(campaign: Campaign, outcome: MoveOutcome) -> str:
+    """The notice after a move: the ledger's part, then SendGrid's, in the same words as
+    ``newsletter campaigns``."""
     said = [
         f"Campaign {campaign.issue_id}: {outcome.to}."
         if outcome.moved
@@ -235,9 +237,22 @@ def _said(
     ]
     if outcome.sendgrid is not None:
         said.append(outcome.sendgrid.sentence() + ".")
-    if outcome.moved:
-        detail = campaign.issue_id
-        if outcome.sendgrid is not None and outcome.sendgrid.stopped is not None:
-            detail += f" (SendGrid: {outcome.sendgrid.stopped})"
-        console.audit(session, f"campaign.{name}", detail=detail)
     return " ".join(said)
+
+
+def _detail(campaign: Campaign, outcome: MoveOutcome) -> str:
+    if outcome.sendgrid is None or outcome.sendgrid.stopped is None:
+        return campaign.issue_id
+    return f"{campaign.issue_id} (SendGrid: {outcome.sendgrid.stopped})"
+
+
+def _failed(
+    console: Console, session: Session, name: str, campaign: Campaign, exc: MailerError
+) -> str:
+    """The notice when SendGrid could not be asked: the ledger may have moved before (a
+    campaign staged while still sending), and then the move is audited all the same."""
+    now = get_campaign(console.engine, campaign.id)
+    if now is None or now.status == campaign.status:
+        return f"Nothing changed: {exc}"
+    console.audit(session, f"campaign.{name}", detail=f"{campaign.issue_id} (SendGrid: {exc})")
+    return f"Campaign {campaign.issue_id}: {now.status}. SendGrid was not asked: {exc}."

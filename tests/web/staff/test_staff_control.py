@@ -37,16 +37,23 @@ def live(fake_sendgrid_factory: Callable[..., FakeSendGrid], clock: Any) -> Fake
 
 
 @pytest.fixture
-def staff_env(tmp_path: Path, live: FakeSendGrid) -> dict[str, str]:
+def api_key() -> str | None:
+    return TEST_API_KEY
+
+
+@pytest.fixture
+def staff_env(tmp_path: Path, live: FakeSendGrid, api_key: str | None) -> dict[str, str]:
     """The console's environment names the fake SendGrid server (overrides the outbox one)."""
-    return {
+    env = {
         "NEWSLETTER_SECRET_KEY": STAFF_SECRET,
         "NEWSLETTER_TRANSPORT": "sendgrid",
-        "SENDGRID_API_KEY": TEST_API_KEY,
         "SENDGRID_API_HOST": live.url,
         "SENDGRID_TIMEOUT": "10",
         "NEWSLETTER_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
+    if api_key is not None:
+        env["SENDGRID_API_KEY"] = api_key
+    return env
 
 
 def _staged(
@@ -128,3 +135,19 @@ def test_the_campaign_page_offers_cancel_while_sendgrid_holds_the_batch(
     staged = page.css_first('[data-field="sendgrid"]')
     assert staged is not None
     assert "SendGrid holds it" in staged.text()
+
+
+@pytest.mark.parametrize("api_key", [None])
+def test_without_a_sendgrid_key_the_console_says_so_and_changes_nothing(
+    console: Console, sample_email: Email, live: FakeSendGrid, recipient_links: RecipientLinks
+) -> None:
+    campaign = _staged(console, sample_email, live, recipient_links, people=1)
+    http = console.client("op@example.org", "operator")
+    page = f"/staff/campaigns/{campaign.id}/cancel"
+    answer = console.post(http, page, page)
+    said = _notice(console, http, answer.headers["location"])
+    assert said == "Nothing changed: SENDGRID_API_KEY is not set"
+    found = get_campaign(console.engine, campaign.id)
+    assert found is not None
+    assert found.status == "sent"
+    assert live.admin.schedule.batches[str(campaign.sg_batch_id)] != "cancel"
