@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -89,8 +89,19 @@ class Console:
         #: The charity's time zone (``timezone:`` in newsletter.yaml, else Europe/London),
         #: for the times staff read; stored times stay UTC.
         self.zone = display_zone(project)
-        env.filters["local"] = lambda when: local_time(when, self.zone) if when else "–"
+        env.filters["local"] = self.local
         self.templates = env
+
+    def local(self, when: datetime | str | None) -> str:
+        """A stored time (or its ISO text, as exports hold it) in the charity's time zone."""
+        if not when:
+            return "–"
+        if not isinstance(when, str):
+            return local_time(when, self.zone)
+        try:
+            return local_time(datetime.fromisoformat(when), self.zone)
+        except ValueError:
+            return when
 
     @property
     def engine(self) -> Engine:

@@ -10,7 +10,10 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from mailer.settings import Project, load_project
-from tests.plugins.staff import REPO, Console
+from subscribers.keys import AddressHasher
+from subscribers.records import Consent
+from subscribers.store import subscribe
+from tests.plugins.staff import REPO, STAFF_SECRET, Console
 
 #: The zone setting, and how the fixed clock's 2 Mar 2026 09:30 UTC reads in it.
 ZONES = {None: "2 Mar 2026 09:30 GMT", "Pacific/Auckland": "2 Mar 2026 22:30 NZDT"}
@@ -37,3 +40,27 @@ def test_the_audit_log_shows_times_in_the_charitys_zone(console: Console) -> Non
     cell = page.css_first("table tbody tr td:nth-child(2)")
     assert cell is not None
     assert cell.text(strip=True) == ZONES[console.project.settings.timezone]
+
+
+def test_a_supporters_consent_and_history_show_times_in_the_charitys_zone(
+    console: Console,
+) -> None:
+    ann = subscribe(
+        console.engine,
+        "ann@example.org",
+        "research-news",
+        consent=Consent(source="form", wording="Yes please"),
+        hasher=AddressHasher((STAFF_SECRET.encode(),)),
+        who="test",
+        confirmed=True,
+        now=console.clock(),
+    )
+    http = console.client("op@example.org", "operator")
+    page = HTMLParser(http.get(f"/staff/supporters/{ann.public_id}").text)
+    first_cells = {
+        caption.text(): node.css("tbody tr td")[0].text(strip=True)
+        for node in page.css("table.data")
+        if (caption := node.css_first("caption")) is not None
+    }
+    when = [first_cells["Consent records"], first_cells["History from the audit log"]]
+    assert when == [ZONES[console.project.settings.timezone]] * 2
