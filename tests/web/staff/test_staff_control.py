@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from mailer.render.email import Email
@@ -25,6 +26,8 @@ from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
 from tests.plugins.sending import add_people, fast_options, fast_retry
 from tests.plugins.staff import STAFF_SECRET, Console
+from tests.plugins.web import LiveServer
+from tests.web.staff.test_staff_browser import sign_in
 
 WINDOW = timedelta(minutes=15)
 
@@ -151,3 +154,26 @@ def test_without_a_sendgrid_key_the_console_says_so_and_changes_nothing(
     assert found is not None
     assert found.status == "sent"
     assert live.admin.schedule.batches[str(campaign.sg_batch_id)] != "cancel"
+
+
+@pytest.mark.browser
+def test_a_person_cancels_a_campaign_sendgrid_holds_and_reads_what_sendgrid_did(
+    console: Console,
+    sample_email: Email,
+    live: FakeSendGrid,
+    recipient_links: RecipientLinks,
+    live_server: LiveServer,
+    page: Page,
+) -> None:
+    campaign = _staged(console, sample_email, live, recipient_links, people=2)
+    console.add("op@example.org", "operator", name="Olu Operator")
+    base = live_server.base_url
+    sign_in(page, base, "op@example.org")
+    page.goto(f"{base}/staff/campaigns/{campaign.id}")
+    page.click("a:has-text('Cancel for good')")
+    page.click("button:has-text('Yes: Cancel for good')")
+    page.wait_for_url(f"{base}/staff/campaigns/{campaign.id}?done=*")
+    notice = page.text_content(".notice") or ""
+    assert f"SendGrid cancelled batch {campaign.sg_batch_id} before its send_at" in notice
+    assert page.text_content('[data-field="status"]') == "cancelled"
+    assert live.admin.schedule.batches[str(campaign.sg_batch_id)] == "cancel"
