@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -19,9 +19,6 @@ from mailer.cli.common import (
 )
 from mailer.clock import utc_now
 from mailer.send.states import CampaignState
-
-if TYPE_CHECKING:
-    from mailer.send.window import Stopped
 
 
 def _find(engine: Any, ref: str) -> Any:
@@ -226,59 +223,35 @@ def _move(
     verb: str,
     reason: str | None = None,
 ) -> None:
-    from mailer.send.campaigns import set_status
-    from mailer.send.window import Stopped
+    """Move the campaign through :func:`mailer.send.control.move_campaign` and say what
+    happened, in the ledger and at SendGrid."""
+    from mailer.config import Config
+    from mailer.send.control import move_campaign
+    from mailer.transports.sendgrid_admin import admin_from_config
 
     with open_engine(project_dir(ctx)) as engine:
         found = _find(engine, ref)
-        now = utc_now()
-        staged = found.sg_batch_id is not None
-        if staged and found.status == CampaignState.SENT and status != CampaignState.SENDING:
-            # all of it is at SendGrid: only SendGrid can still stop it, before send_at
-            if _at_sendgrid(engine, found, status, now) is Stopped.TOO_LATE:
-                sys.exit(1)
-            allowed = (*allowed, CampaignState.SENT)
-            staged = False
-        if not set_status(engine, found.id, status, now=now, reason=reason, only_from=allowed):
-            fail(f"campaign {found.issue_id} is {found.status}; it cannot be {verb}")
-        click.echo(f"campaign {found.issue_id} {verb}")
-        if staged:
-            _at_sendgrid(engine, found, status, now)
-
-
-def _at_sendgrid(engine: Any, found: Any, status: CampaignState, now: Any) -> Stopped | None:
-    """Cancel, pause or resume the campaign's batch at SendGrid, and say what happened."""
-    from mailer.config import Config
-    from mailer.send.window import Stopped, resume_at_sendgrid, stop_at_sendgrid
-    from mailer.transports.sendgrid_admin import admin_from_config
-
-    batch, when = found.sg_batch_id, found.sg_send_at.strftime("%Y-%m-%d %H:%M UTC")
-    with user_errors():
-        control = admin_from_config(Config.from_environ())
-        if status == CampaignState.SENDING:
-            resumed = resume_at_sendgrid(found, control)
-            click.echo(f"SendGrid batch {batch}: " + ("resumed" if resumed else "not paused"))
-            return None
-        action = "cancel" if status == CampaignState.CANCELLED else "pause"
-        outcome, cancelled = stop_at_sendgrid(engine, found, control, status=action, now=now)
-    if outcome is Stopped.CANCELLED:
-        click.echo(
-            f"SendGrid cancelled batch {batch} before its send_at ({when}): "
-            f"{cancelled} deliveries cancelled; nobody receives them"
-        )
-    elif outcome is Stopped.PAUSED:
-        click.echo(
-            f"SendGrid paused batch {batch} before its send_at ({when}); "
-            f"`newsletter campaigns resume {found.issue_id}` lets it go"
-        )
-    else:
-        click.echo(
-            f"SendGrid has it: batch {batch} was due at {when} and can no longer be stopped "
-            "(SendGrid refuses changes in the last 10 minutes); what was handed to SendGrid "
-            "is delivered",
-            err=True,
-        )
-    return outcome
+        with user_errors():
+            outcome = move_campaign(
+                engine,
+                found,
+                status,
+                only_from=allowed,
+                control=lambda: admin_from_config(Config.from_environ()),
+                now=utc_now(),
+                reason=reason,
+            )
+    sendgrid = outcome.sendgrid
+    first = outcome.was == CampaignState.SENT  # SendGrid was asked before the ledger moved
+    if sendgrid is not None and first:
+        click.echo(sendgrid.sentence(), err=sendgrid.too_late)
+        if sendgrid.too_late:
+            sys.exit(1)
+    if not outcome.moved:
+        fail(f"campaign {found.issue_id} is {found.status}; it cannot be {verb}")
+    click.echo(f"campaign {found.issue_id} {verb}")
+    if sendgrid is not None and not first:
+        click.echo(sendgrid.sentence(), err=sendgrid.too_late)
 
 
 @campaigns.command()

@@ -17,7 +17,7 @@ from mailer.web.csrf import set_cookie
 from mailer.web.forms import client_ip, text_field
 from mailer.web.pages import Endpoint
 from mailer.web.staff.accounts import authenticate
-from mailer.web.staff.console import Console, redirect
+from mailer.web.staff.console import Console
 from mailer.web.staff.errors import LockedOut, LoginRefused
 from mailer.web.staff.sessions import Session, end_session, start_session
 
@@ -63,7 +63,7 @@ def _form_page(
         "message": message,
         "email": email,
         "next": _safe_next(request.query_params.get("next", "")),
-        "notice": request.query_params.get("done", ""),
+        "notice": console.notice(request, None),
     }
     response = console.render(request, None, "login.html.j2", context, status_code=status_code)
     response.headers.update(headers or {})
@@ -120,7 +120,7 @@ def _logout(console: Console) -> Endpoint:
     async def logout(request: Request, session: Session) -> Response:
         end_session(console.engine, session.token)
         console.audit(session, "staff.logout")
-        response = redirect(LOGIN_PATH, "You are signed out.")
+        response = console.redirect(None, LOGIN_PATH, "You are signed out.")
         console.clear_cookie(response)
         return response
 

@@ -5,19 +5,27 @@
 polls ``GET /staff/campaigns/{id}/progress.json`` and updates the numbers; without it, the
 page has a refresh link. Each action is a GET of a confirmation page, then a POST (CSRF)
 that calls the same library functions as ``newsletter campaigns`` (the transitions are the
-table :data:`MOVES`), and is written to the audit log.
+table :data:`MOVES`; pause, resume and cancel go through
+:func:`mailer.send.control.move_campaign`, so a campaign staged at SendGrid under a cancel
+window is cancelled, paused or resumed there too, and the page says what SendGrid did in the
+CLI's words), and is written to the audit log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mailer.send.campaigns import Campaign, get_campaign, list_campaigns, set_status
+from mailer.config import Config
+from mailer.errors import MailerError
+from mailer.send.campaigns import Campaign, get_campaign, list_campaigns
+from mailer.send.control import MoveOutcome, move_campaign
 from mailer.send.deliveries import (
     delivery_counts,
     expire_leases,
@@ -25,8 +33,9 @@ from mailer.send.deliveries import (
     unknown_batches,
 )
 from mailer.send.states import CampaignState
+from mailer.transports.sendgrid_admin import admin_from_config
 from mailer.web.pages import Endpoint
-from mailer.web.staff.console import NO_STORE, Console, redirect
+from mailer.web.staff.console import NO_STORE, Console
 from mailer.web.staff.sessions import Session
 
 
@@ -130,18 +139,31 @@ def _show(console: Console) -> Endpoint:
             "campaign": campaign,
             "progress": progress(console, campaign),
             "batches": unknown_batches(console.engine, campaign.id),
-            "moves": _moves_for(campaign),
+            "moves": _moves_for(campaign, now=console.clock()),
+            "held": _held_at_sendgrid(campaign, now=console.clock()),
         }
         return console.render(request, session, "campaign.html.j2", context)
 
     return show
 
 
-def _moves_for(campaign: Campaign) -> dict[str, Move]:
+def _held_at_sendgrid(campaign: Campaign, *, now: datetime) -> bool:
+    """Sent in full under a cancel window, and SendGrid still holds it (before send_at)."""
+    return (
+        campaign.status == CampaignState.SENT
+        and campaign.sg_send_at is not None
+        and now < campaign.sg_send_at
+    )
+
+
+def _moves_for(campaign: Campaign, *, now: datetime) -> dict[str, Move]:
+    """The moves the campaign's state allows; pause and cancel too while SendGrid holds it."""
+    held = _held_at_sendgrid(campaign, now=now)
     return {
         name: move
         for name, move in MOVES.items()
-        if move.to is not None and campaign.status in move.only_from
+        if move.to is not None
+        and (campaign.status in move.only_from or (held and move.to != CampaignState.SENDING))
     }
 
 
@@ -182,18 +204,55 @@ def _act(console: Console) -> Endpoint:
         if move.to is None:
             count = resolve_unknown(console.engine, campaign.id, resend=name == "resend", now=now)
             console.audit(session, f"campaign.{name}", detail=campaign.issue_id, count=count)
-            return redirect(here, f"{count} unknown deliveries: {move.label.lower()}.")
-        moved = set_status(
-            console.engine,
-            campaign.id,
-            move.to,
-            now=now,
-            reason=move.reason,
-            only_from=move.only_from,
-        )
-        if not moved:
-            return redirect(here, f"Nothing changed: the campaign is {campaign.status}.")
-        console.audit(session, f"campaign.{name}", detail=campaign.issue_id)
-        return redirect(here, f"Campaign {campaign.issue_id}: {move.to}.")
+            return console.redirect(
+                session, here, f"{count} unknown deliveries: {move.label.lower()}."
+            )
+        try:
+            outcome = await run_in_threadpool(  # SendGrid may be asked: off the event loop
+                move_campaign,
+                console.engine,
+                campaign,
+                move.to,
+                only_from=move.only_from,
+                control=lambda: admin_from_config(Config.from_environ(console.environ)),
+                now=now,
+                reason=move.reason,
+            )
+        except MailerError as exc:  # no SendGrid key, or SendGrid cannot be reached
+            return console.redirect(session, here, _failed(console, session, name, campaign, exc))
+        if outcome.moved:
+            console.audit(session, f"campaign.{name}", detail=_detail(campaign, outcome))
+        return console.redirect(session, here, _said(campaign, outcome))
 
     return act
+
+
+def _said(campaign: Campaign, outcome: MoveOutcome) -> str:
+    """The notice after a move: the ledger's part, then SendGrid's, in the same words as
+    ``newsletter campaigns``."""
+    said = [
+        f"Campaign {campaign.issue_id}: {outcome.to}."
+        if outcome.moved
+        else f"Nothing changed: the campaign is {campaign.status}."
+    ]
+    if outcome.sendgrid is not None:
+        said.append(outcome.sendgrid.sentence() + ".")
+    return " ".join(said)
+
+
+def _detail(campaign: Campaign, outcome: MoveOutcome) -> str:
+    if outcome.sendgrid is None or outcome.sendgrid.stopped is None:
+        return campaign.issue_id
+    return f"{campaign.issue_id} (SendGrid: {outcome.sendgrid.stopped})"
+
+
+def _failed(
+    console: Console, session: Session, name: str, campaign: Campaign, exc: MailerError
+) -> str:
+    """The notice when SendGrid could not be asked: the ledger may have moved before (a
+    campaign staged while still sending), and then the move is audited all the same."""
+    now = get_campaign(console.engine, campaign.id)
+    if now is None or now.status == campaign.status:
+        return f"Nothing changed: {exc}"
+    console.audit(session, f"campaign.{name}", detail=f"{campaign.issue_id} (SendGrid: {exc})")
+    return f"Campaign {campaign.issue_id}: {now.status}. SendGrid was not asked: {exc}."

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from mailer.clock import Clock
 from mailer.config import Config
+from mailer.send.proofs import display_zone, local_time
 from mailer.settings import Project
 from mailer.web.csrf import CsrfRejected
 from mailer.web.forms import client_ip
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: The charity's time zone, for the times staff read (stored times stay UTC).
-CHARITY_ZONE = ZoneInfo("Europe/London")
 CSRF_FIELD = "csrf_token"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -88,10 +86,22 @@ class Console:
         )
         settings = project.settings
         env.globals.update(settings=settings, organisation=settings.organisation)
-        env.filters["local"] = lambda when: (
-            when.astimezone(CHARITY_ZONE).strftime("%d %b %Y %H:%M %Z") if when else "–"
-        )
+        #: The charity's time zone (``timezone:`` in newsletter.yaml, else Europe/London),
+        #: for the times staff read; stored times stay UTC.
+        self.zone = display_zone(project)
+        env.filters["local"] = self.local
         self.templates = env
+
+    def local(self, when: datetime | str | None) -> str:
+        """A stored time (or its ISO text, as exports hold it) in the charity's time zone."""
+        if not when:
+            return "–"
+        if not isinstance(when, str):
+            return local_time(when, self.zone)
+        try:
+            return local_time(datetime.fromisoformat(when), self.zone)
+        except ValueError:
+            return when
 
     @property
     def engine(self) -> Engine:
@@ -176,11 +186,27 @@ class Console:
             "me": session.account if session else None,
             "csrf_field": CSRF_FIELD,
             "csrf_token": self.keys.csrf_token(session) if session else "",
-            "notice": request.query_params.get("done", "")[:200],
+            "notice": self.notice(request, session),
             **(context or {}),
         }
         body = self.templates.get_template(template).render(full)
         return HTMLResponse(body, status_code=status_code, headers=NO_STORE)
+
+    def redirect(self, session: Session | None, path: str, notice: str = "") -> RedirectResponse:
+        """303 to ``path`` (a console page), with an optional one-line notice to show there,
+        signed for ``session`` (None: for the signed-out pages)."""
+        if not notice:
+            return RedirectResponse(path, status_code=303)
+        mac = self.keys.flash_mac(session, notice)
+        return RedirectResponse(f"{path}?done={quote(notice)}&sig={mac}", status_code=303)
+
+    def notice(self, request: Request, session: Session | None) -> str:
+        """The page's notice: ``?done=`` only when signed here for this session."""
+        message = request.query_params.get("done", "")
+        sent = request.query_params.get("sig", "")
+        if not message or not self.keys.check_flash(session, message, sent):
+            return ""
+        return message[:300]
 
     def audit(
         self,
@@ -213,9 +239,3 @@ class Console:
                 detail=detail,
                 now=self.clock(),
             )
-
-
-def redirect(path: str, notice: str = "") -> RedirectResponse:
-    """303 to ``path`` (a console page), with an optional one-line notice to show there."""
-    suffix = f"?done={quote(notice)}" if notice else ""
-    return RedirectResponse(f"{path}{suffix}", status_code=303)

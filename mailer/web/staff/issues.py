@@ -4,7 +4,9 @@ Both read the files afresh on each request through the staff preview's own
 :class:`mailer.web.preview.Preview` (the same ``check`` as ``newsletter check``), and the
 one-issue page frames the preview's own frame endpoint, re-mounted at
 ``/staff/preview/frame/{name}`` behind the console's sign-in, so the console shows exactly what
-the preview shows. NAME is only ever matched against files that exist.
+the preview shows: the inbox line (:mod:`mailer.web.inbox`, as the supporter preview cuts it),
+the email at phone and desktop width, at phone width in dark mode (the frame's
+``?scheme=dark``), and the plain-text part. NAME is only ever matched against files that exist.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.routing import Route
 from mailer.render.check import check_paths
 from mailer.render.email import personalise
 from mailer.send.campaigns import get_campaign, list_campaigns
+from mailer.web.inbox import PREHEADER_CHARS, SENDER_CHARS, SUBJECT_CHARS, inbox_line
 from mailer.web.pages import Endpoint
 from mailer.web.preview import SAMPLE_VALUES, Preview, preview_routes
 from mailer.web.staff.console import Console
@@ -24,6 +27,8 @@ from mailer.web.staff.sessions import Session
 from mailer.web.staff.signoff import approved_by, signoff_context
 
 FRAME_PATH = "/preview/frame/{name}"
+#: Where a phone mail app cuts the inbox line, as the supporter preview explains it.
+INBOX_CUTS = {"sender": SENDER_CHARS, "subject": SUBJECT_CHARS, "preheader": PREHEADER_CHARS}
 
 
 def issue_routes(console: Console) -> list[Route]:
@@ -68,6 +73,8 @@ def _issue(console: Console, preview: Preview) -> Endpoint:
             "report": report,
             "campaign": campaign,
             "text": text,
+            "inbox": inbox_line(report.email, text) if report.email else None,
+            "cuts": INBOX_CUTS,
             **signoff_context(console, report),
         }
         return console.render(request, session, "issue.html.j2", context)

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from mailer.web.forms import text_field
 from mailer.web.pages import Endpoint
-from mailer.web.staff.console import Console, redirect
+from mailer.web.staff.console import Console
 from mailer.web.staff.sessions import Session
 from subscribers.errors import ImportFileError
 from subscribers.importer import import_csv
@@ -80,7 +80,8 @@ def _show(console: Console) -> Endpoint:
     async def show(request: Request, session: Session) -> Response:
         found = _supporter(console, request)
         data = export_data(console.engine, found.email or "")["subscriber"]
-        context = {"supporter": found, "data": data}
+        bases = {list_id: basis.describe() for list_id, basis in found.bases.items()}
+        context = {"supporter": found, "data": data, "bases": bases}
         return console.render(request, session, "supporter.html.j2", context)
 
     return show
@@ -94,7 +95,7 @@ def _unsubscribe(console: Console) -> Endpoint:
             console.engine, found.id, who=session.account.who, now=console.clock()
         )
         notice = "Unsubscribed from every list." if changed else "Already unsubscribed."
-        return redirect(f"{HOME}/{found.public_id}", notice)
+        return console.redirect(session, f"{HOME}/{found.public_id}", notice)
 
     return unsubscribe_all
 
@@ -110,7 +111,7 @@ def _resend_link(console: Console) -> Endpoint:
             session, "resend_link", subject=found.public_id, detail="" if sent else "not sent"
         )
         notice = "Their link is on its way." if sent else "The email could not be sent now."
-        return redirect(f"{HOME}/{found.public_id}", notice)
+        return console.redirect(session, f"{HOME}/{found.public_id}", notice)
 
     return resend_link
 
@@ -122,7 +123,8 @@ def _forget(console: Console) -> Endpoint:
         email = found.email or ""  # _supporter refuses the forgotten
         typed = text_field(await request.form(), "confirm", 320)
         if typed.lower() != email.lower():
-            return redirect(
+            return console.redirect(
+                session,
                 f"{HOME}/{found.public_id}",
                 "Nothing was forgotten: type their address exactly to confirm.",
             )
@@ -133,7 +135,7 @@ def _forget(console: Console) -> Endpoint:
             who=session.account.who,
             now=console.clock(),
         )
-        return redirect(HOME, "Forgotten: nothing personal about them is kept.")
+        return console.redirect(session, HOME, "Forgotten: nothing personal about them is kept.")
 
     return forget_them
 

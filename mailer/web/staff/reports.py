@@ -2,27 +2,34 @@
 
 The numbers are :func:`mailer.events.report.campaign_report`'s (what ``newsletter report
 --json`` prints) and :func:`mailer.events.timeline.first_days`'s; each chart
-(:mod:`.charts`) sits beside a table of the same numbers.
+(:mod:`.charts`) sits beside a table of the same numbers. Bounces are shown by SendGrid's
+classification too; machine opens (privacy proxies) are shown apart, never as opens; clicks
+are added up per story (:mod:`.stories`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mailer.content.issue import Issue, find_issue, load_issue
+from mailer.errors import MailerError
 from mailer.events.report import CampaignReport, campaign_report
 from mailer.events.timeline import Day, first_days
-from mailer.send.campaigns import get_campaign
+from mailer.send.campaigns import Campaign, get_campaign
 from mailer.web.pages import Endpoint
 from mailer.web.staff.charts import Bar, bar_chart
 from mailer.web.staff.console import Console
 from mailer.web.staff.sessions import Session
+from mailer.web.staff.stories import clicks_per_story
 
-LINKS = 10
+LINKS = 10  # in the chart and table of links
+ALL_LINKS = 500  # read to add clicks up per story (an issue has a few dozen links at most)
 
 #: (report field, label) of each chart's rows; the report's own names, so both agree.
 REACH = (
@@ -61,12 +68,15 @@ def _rows(report: CampaignReport, fields: tuple[tuple[str, str], ...]) -> list[R
     return rows
 
 
-def charts_for(report: CampaignReport, days: tuple[Day, ...]) -> dict[str, object]:
+def charts_for(
+    report: CampaignReport, days: tuple[Day, ...], issue: Issue | None = None
+) -> dict[str, object]:
     """The report's tables and the charts of the same numbers."""
     reach = _rows(report, REACH)
     trouble = _rows(report, TROUBLE)
+    top = report.top_links[:LINKS]
     link_bars = []
-    for n, link in enumerate(report.top_links, 1):
+    for n, link in enumerate(top, 1):
         link_bars.append(Bar(f"link {n}: people", link.clickers))
         link_bars.append(Bar(f"link {n}: clicks", link.clicks, hatched=True))
     day_bars = []
@@ -74,18 +84,54 @@ def charts_for(report: CampaignReport, days: tuple[Day, ...]) -> dict[str, objec
         day_bars.append(Bar(f"day {day.number}: clicks", day.clicks))
         day_bars.append(Bar(f"day {day.number}: opens", day.opens, hatched=True))
     reach_bars = [Bar(r.label, r.value, hatched="people" in r.label) for r in reach]
+    stories = clicks_per_story(report.top_links, issue)
     return {
         "reach": reach,
         "trouble": trouble,
+        "top_links": top,
+        "stories": stories,
+        "untagged": [row for row in stories if not row.tagged],
         "reach_chart": bar_chart("chart-reach", "Deliveries and responses", reach_bars),
         "trouble_chart": bar_chart(
             "chart-trouble",
-            "Bounces by classification, complaints and unsubscribes",
+            "Bounces, complaints and unsubscribes",
             [Bar(r.label, r.value) for r in trouble],
+        ),
+        "classes_chart": bar_chart(
+            "chart-classes",
+            "Bounces by SendGrid's classification (hatched: blocked or expired)",
+            _class_bars(report),
+        ),
+        "stories_chart": bar_chart(
+            "chart-stories",
+            "Clicks per story",
+            [Bar(_short(row.label), row.clicks, hatched=not row.tagged) for row in stories],
         ),
         "links_chart": bar_chart("chart-links", "Clicks per link (hatched: clicks)", link_bars),
         "days_chart": bar_chart("chart-days", "Clicks and opens (hatched) per day", day_bars),
     }
+
+
+def _class_bars(report: CampaignReport) -> list[Bar]:
+    bars = []
+    for item in report.bounce_classes:
+        bars.append(Bar(f"{item.classification}: hard", item.bounced))
+        bars.append(Bar(f"{item.classification}: blocked", item.blocked, hatched=True))
+    return bars
+
+
+def _short(label: str, limit: int = 28) -> str:
+    """A chart label that fits beside its bar (the table beside it has it whole)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def issue_of(console: Console, campaign: Campaign) -> Issue | None:
+    """The campaign's issue file as it is now, for its story titles; None when it is gone
+    or no longer valid (the stories are then named by their slugs)."""
+    try:
+        return load_issue(find_issue(campaign.issue_id, console.project), console.project)
+    except (MailerError, OSError):
+        return None
 
 
 def _report(console: Console) -> Endpoint:
@@ -94,9 +140,11 @@ def _report(console: Console) -> Endpoint:
         campaign = get_campaign(console.engine, int(request.path_params["id"]))
         if campaign is None:
             raise HTTPException(404)
-        found = campaign_report(console.engine, campaign, links=LINKS)
+        found = campaign_report(console.engine, campaign, links=ALL_LINKS)
         days = first_days(console.engine, campaign)
-        context = {"campaign": campaign, "report": found, "days": days, **charts_for(found, days)}
+        issue = await run_in_threadpool(issue_of, console, campaign)
+        charts = charts_for(found, days, issue)
+        context = {"campaign": campaign, "report": found, "days": days, **charts}
         return console.render(request, session, "report.html.j2", context)
 
     return report

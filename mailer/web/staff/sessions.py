@@ -10,6 +10,10 @@ its rows (:mod:`mailer.web.staff.accounts`), so those sessions end on their next
 
 Every POST carries a CSRF token, an HMAC of the session token (one per session; nothing else
 to store), checked by :meth:`SessionKeys.check_csrf`.
+
+The one-line notice a page shows after an action (``?done=MESSAGE&sig=MAC``) is signed too,
+over the message and the session token (:meth:`SessionKeys.flash_mac`): a crafted link cannot
+put words on a staff page, and a notice made for one session shows in no other.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class SessionKeys:
     def __init__(self, secret: bytes) -> None:
         self._cookie_key = hashlib.sha256(b"newsletter/staff-session/" + secret).digest()
         self._csrf_key = hashlib.sha256(b"newsletter/staff-csrf/" + secret).digest()
+        self._flash_key = hashlib.sha256(b"newsletter/staff-flash/" + secret).digest()
 
     def cookie_value(self, token: str) -> str:
         return f"{token}.{self._mac(self._cookie_key, token)}"
@@ -79,6 +84,17 @@ class SessionKeys:
         if not isinstance(sent, str) or not sent.isascii():
             return False
         return hmac.compare_digest(sent.encode(), self.csrf_token(session).encode())
+
+    def flash_mac(self, session: Session | None, message: str) -> str:
+        """The signature of a one-line notice for the next page of ``session`` (None: the
+        signed-out pages), so that a link made elsewhere cannot put words on a staff page."""
+        bound = f"{session.token if session else ''}\n{message}".encode()
+        return _b64(hmac.new(self._flash_key, bound, hashlib.sha256).digest())
+
+    def check_flash(self, session: Session | None, message: str, sent: str) -> bool:
+        if not sent.isascii():
+            return False
+        return hmac.compare_digest(sent.encode(), self.flash_mac(session, message).encode())
 
     @staticmethod
     def _mac(key: bytes, token: str) -> str:

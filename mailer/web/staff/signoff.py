@@ -29,7 +29,7 @@ from mailer.transports import transport_from_env
 from mailer.web.forms import text_field
 from mailer.web.pages import Endpoint
 from mailer.web.preview import Preview
-from mailer.web.staff.console import Console, redirect
+from mailer.web.staff.console import Console
 from mailer.web.staff.sessions import Session
 
 
@@ -78,19 +78,23 @@ def _proof(console: Console, preview: Preview) -> Endpoint:
         to_me = text_field(form, "to", 10) == "me"
         addresses = [session.account.email] if to_me else [a for a in typed.split(",") if a]
         if not addresses:
-            return redirect(_page(path.name), "Type at least one address for the proof.")
+            return console.redirect(
+                session, _page(path.name), "Type at least one address for the proof."
+            )
         try:
             result = await run_in_threadpool(_send, console, session, path, addresses)
         except MailerError as exc:
-            return redirect(_page(path.name), f"No proof sent: {exc}")
+            return console.redirect(session, _page(path.name), f"No proof sent: {exc}")
         console.audit(
             session,
             "proof",
             detail=f"{result.issue_id} version {result.version} to {len(result.recipients)}",
             count=len(result.recipients),
         )
-        return redirect(
-            _page(path.name), f"Proof of version {result.version} sent to {', '.join(addresses)}."
+        return console.redirect(
+            session,
+            _page(path.name),
+            f"Proof of version {result.version} sent to {', '.join(addresses)}.",
         )
 
     return proof
@@ -133,9 +137,9 @@ def _approve(console: Console, preview: Preview) -> Endpoint:
                 who=session.account.who,
             )
         except MailerError as exc:
-            return redirect(_page(path.name), f"Not approved: {exc}")
-        return redirect(
-            _page(path.name), f"{mine.by} approved version {short_hash(mine.email_hash)}."
+            return console.redirect(session, _page(path.name), f"Not approved: {exc}")
+        return console.redirect(
+            session, _page(path.name), f"{mine.by} approved version {short_hash(mine.email_hash)}."
         )
 
     return approve_version
@@ -147,7 +151,9 @@ def _withdraw(console: Console, preview: Preview) -> Endpoint:
         path = preview.find(request.path_params["name"])
         report = await run_in_threadpool(preview.report, path)
         if report.issue is None:
-            return redirect(_page(path.name), "This file has errors: there is nothing to withdraw.")
+            return console.redirect(
+                session, _page(path.name), "This file has errors: there is nothing to withdraw."
+            )
         try:
             count = withdraw(
                 console.engine,
@@ -157,9 +163,9 @@ def _withdraw(console: Console, preview: Preview) -> Endpoint:
                 who=session.account.who,
             )
         except MailerError as exc:
-            return redirect(_page(path.name), str(exc))
-        return redirect(
-            _page(path.name), f"Withdrew {count} approval(s) by {session.account.name}."
+            return console.redirect(session, _page(path.name), str(exc))
+        return console.redirect(
+            session, _page(path.name), f"Withdrew {count} approval(s) by {session.account.name}."
         )
 
     return withdraw_approval

@@ -27,14 +27,50 @@ def test_one_issue_shows_its_inbox_line_frames_text_and_problems(console: Consol
     answer = http.get(f"/staff/issues/{name}")
     assert answer.status_code == 200
     page = HTMLParser(answer.text)
-    assert page.css_first(".inbox .subject") is not None
+    assert page.css_first("#inbox .inbox-subject") is not None
     frames = [str(node.attributes["src"]) for node in page.css("iframe")]
-    assert frames == [f"/staff/preview/frame/{name}"] * 2
+    assert frames == [f"/staff/preview/frame/{name}"] * 2 + [
+        f"/staff/preview/frame/{name}?scheme=dark"
+    ]
     assert page.css_first("pre.text-part") is not None
     frame = http.get(frames[0])
     assert frame.status_code == 200
     assert frame.headers["x-frame-options"] == "SAMEORIGIN"
     assert "sandbox" in frame.headers["content-security-policy"]
+
+
+def test_the_inbox_line_is_cut_as_the_supporter_preview_cuts_it(console: Console) -> None:
+    from mailer.render.email import personalise
+    from mailer.web.inbox import inbox_line
+    from mailer.web.preview import SAMPLE_VALUES, Preview
+
+    name = sorted(p.name for p in (console.project.root / "newsletters").glob("*.yaml"))[0]
+    email = Preview(console.project.root).report(console.project.root / "newsletters" / name).email
+    assert email is not None
+    expected = inbox_line(email, personalise(email.text, SAMPLE_VALUES))
+    http = console.client("ed@example.org", "editor")
+    page = HTMLParser(http.get(f"/staff/issues/{name}").text)
+    shown = {
+        part: node.text(strip=True)
+        for part in ("sender", "subject", "preheader")
+        if (node := page.css_first(f"#inbox .inbox-{part}")) is not None
+    }
+    assert shown == {
+        "sender": expected.sender,
+        "subject": expected.subject,
+        "preheader": expected.preheader,
+    }
+
+
+def test_the_dark_frame_shows_the_emails_dark_mode_rules(console: Console) -> None:
+    http = console.client("ed@example.org", "editor")
+    name = sorted(p.name for p in (console.project.root / "newsletters").glob("*.yaml"))[0]
+    page = HTMLParser(http.get(f"/staff/issues/{name}").text)
+    dark = page.css_first("iframe.frame-dark")
+    assert dark is not None
+    frame = http.get(str(dark.attributes["src"])).text
+    assert "@media (prefers-color-scheme: dark)" not in frame
+    assert "@media all" in frame
 
 
 def test_the_frames_need_a_sign_in_too(console: Console) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from subscribers.audit import list_entries
 from subscribers.keys import AddressHasher
-from subscribers.records import Consent, Subscriber, get_by_email
+from subscribers.models import SOFT_OPT_IN
+from subscribers.records import Basis, Consent, Subscriber, get_by_email
 from subscribers.store import subscribe
 from tests.plugins.staff import STAFF_SECRET, Console, staff_csrf
 
@@ -51,6 +53,36 @@ def test_search_is_case_blind_on_the_address(console: Console) -> None:
     http = console.client("op@example.org", "operator")
     answer = console.post(http, "/staff/supporters", "/staff/supporters", email="ANN@Example.org")
     assert [a.text() for a in HTMLParser(answer.text).css("#results a")] == ["ann@example.org"]
+
+
+def test_one_supporter_shows_each_lists_lawful_basis_with_its_evidence(console: Console) -> None:
+    ann = _add(console, "ann@example.org")
+    soft = Basis(
+        SOFT_OPT_IN,
+        context="donated at the 2026 Race for Life",
+        opt_out_evidence="donation form DF-7",
+        opt_out_offered_on=date(2026, 2, 1),
+    )
+    subscribe(
+        console.engine,
+        "ann@example.org",
+        "appeals",
+        consent=Consent(source="import", basis=soft),
+        hasher=AddressHasher((STAFF_SECRET.encode(),)),
+        who="test",
+        confirmed=True,
+        now=console.clock(),
+    )
+    http = console.client("op@example.org", "operator")
+    page = HTMLParser(http.get(f"/staff/supporters/{ann.public_id}").text)
+    shown = {
+        node.attributes["data-basis"]: node.text(strip=True) for node in page.css("[data-basis]")
+    }
+    assert shown == {
+        "research-news": "consent",
+        "appeals": "charitable_soft_opt_in: donated at the 2026 Race for Life; "
+        "opt-out offered 2026-02-01 (donation form DF-7)",
+    }
 
 
 def test_one_supporter_shows_lists_consent_and_history(console: Console) -> None:
