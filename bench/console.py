@@ -6,8 +6,14 @@ rest queued but for one batch of 1,000 whose outcome is unknown) and SendGrid ev
 delivered, 20 % opened, 5 % clicked over 20 links and three days, 1 % bounced, 0.2 %
 unsubscribed, 0.05 % complaints), all with ``generate_series``. Then serves the real app
 with uvicorn on 127.0.0.1, signs in over HTTP and times ``GET /staff/campaigns/{id}``, its
-``progress.json`` (what the page polls) and ``/staff/campaigns/{id}/report``: median and
-worst of ``--repeat`` requests. Target: < 200 ms.
+``progress.json`` (what the page polls) and ``/staff/campaigns/{id}/report`` while the
+campaign is sending (counted on every request), then the report once the campaign is marked
+sent (the first request counts, the next ones within 5 s are served from the kept numbers),
+and ``campaign_report`` + ``first_days`` called directly (what ``newsletter report`` counts):
+median, worst and first of ``--repeat`` requests, as a table. Target: < 200 ms.
+
+After seeding, the bench runs ``VACUUM ANALYZE``, as autovacuum does after a send in
+production: the visibility map is what lets PostgreSQL count from the indexes alone.
 
     .venv/bin/python bench/console.py [--size 1000000] [--repeat 15]
 """
@@ -21,12 +27,14 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import uvicorn
+from rich.console import Console
+from rich.table import Table
 from selectolax.lexbor import LexborHTMLParser
 from sqlalchemy import Engine, text
 
@@ -139,30 +147,75 @@ def serving(db_url: str) -> Iterator[str]:
         thread.join(10)
 
 
-def time_pages(base: str, campaign_id: int, repeat: int) -> None:
+Timing = tuple[str, list[float]]
+
+
+def timed(label: str, repeat: int, call: Callable[[], object]) -> Timing:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return label, times
+
+
+def signed_in(http: httpx.Client) -> None:
+    form = LexborHTMLParser(http.get("/staff/login").text).css_first("input[name=csrf_token]")
+    token = str(form.attributes["value"]) if form else ""
+    data = {"csrf_token": token, "email": "bench@example.org", "password": PASSWORD}
+    # the project's base_url is https: the cookie is Secure, so hand it over by hand
+    answer = http.post("/staff/login", data=data)
+    http.cookies.set("nl_staff", answer.cookies["nl_staff"], path="/staff")
+
+
+def time_pages(base: str, engine: Engine, campaign_id: int, repeat: int) -> list[Timing]:
+    from mailer.events.report import campaign_report
+    from mailer.events.timeline import first_days
+    from mailer.send.campaigns import get_campaign, set_status
+
+    def get(path: str) -> Callable[[], object]:
+        def call() -> object:
+            response = http.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: {response.status_code}")
+            return response
+
+        return call
+
+    page = f"/staff/campaigns/{campaign_id}"
     with httpx.Client(base_url=base, trust_env=False, timeout=60) as http:
-        form = LexborHTMLParser(http.get("/staff/login").text).css_first("input[name=csrf_token]")
-        token = str(form.attributes["value"]) if form else ""
-        data = {"csrf_token": token, "email": "bench@example.org", "password": PASSWORD}
-        # the project's base_url is https: the cookie is Secure, so hand it over by hand
-        answer = http.post("/staff/login", data=data)
-        http.cookies.set("nl_staff", answer.cookies["nl_staff"], path="/staff")
-        for path in (
-            f"/staff/campaigns/{campaign_id}",
-            f"/staff/campaigns/{campaign_id}/progress.json",
-            f"/staff/campaigns/{campaign_id}/report",
-        ):
-            times = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                response = http.get(path)
-                times.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path}: {response.status_code}")
-            print(
-                f"{path:45} median {statistics.median(times):7.1f} ms"
-                f"   worst {max(times):7.1f} ms   (first {times[0]:.1f} ms)"
-            )
+        signed_in(http)
+        timings = [
+            timed("campaign page (sending)", repeat, get(page)),
+            timed("progress.json (sending)", repeat, get(f"{page}/progress.json")),
+            timed("report (sending: counted)", repeat, get(f"{page}/report")),
+        ]
+        set_status(engine, campaign_id, "sent", now=datetime.now(UTC))
+        timings.append(timed("report (sent: kept 5 s)", repeat, get(f"{page}/report")))
+    campaign = get_campaign(engine, campaign_id)
+    if campaign is None:
+        raise SystemExit("the campaign went missing")
+    timings.append(
+        timed(
+            "newsletter report (library)",
+            repeat,
+            lambda: (campaign_report(engine, campaign, links=10), first_days(engine, campaign)),
+        )
+    )
+    return timings
+
+
+def print_table(timings: list[Timing], size: int) -> None:
+    table = Table(title=f"Staff console, {size:,} recipients on PostgreSQL (target < 200 ms)")
+    for column in ("what", "median ms", "worst ms", "first ms"):
+        table.add_column(column, justify="left" if column == "what" else "right")
+    for label, times in timings:
+        table.add_row(
+            label, f"{statistics.median(times):.1f}", f"{max(times):.1f}", f"{times[0]:.1f}"
+        )
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    Console().print(table)
+    print(f"load average: {load}")
 
 
 def main() -> None:
@@ -179,10 +232,11 @@ def main() -> None:
         engine = get_engine(url)
         try:
             campaign_id = seed(engine, args.size)
+            with serving(url) as base:
+                timings = time_pages(base, engine, campaign_id, args.repeat)
         finally:
             engine.dispose()
-        with serving(url) as base:
-            time_pages(base, campaign_id, args.repeat)
+        print_table(timings, args.size)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, distinct, false, func, or_, select, union
+from sqlalchemy import Connection, Engine, ScalarSelect, distinct, func, select, union
 
 from mailer.events.tables import events
 from mailer.events.webhook import Effect, EventKind
@@ -87,50 +87,14 @@ class CampaignReport:
 
 
 def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> CampaignReport:
-    """The numbers of one campaign (three grouped queries on the events' indexes)."""
+    """The numbers of one campaign, each query read from an index alone (migration 0009)."""
     ledger = delivery_counts(engine, campaign.id)
-    mine = events.c.campaign_id == campaign.id
-    person = or_(events.c.machine_open.is_(None), events.c.machine_open.is_(false()))
     with read_connection(engine) as connection:
-        rows = connection.execute(
-            select(events.c.kind, events.c.effect, func.count())
-            .where(mine, person)
-            .group_by(events.c.kind, events.c.effect)
-        ).all()
-        machine_opens = connection.execute(
-            select(func.count()).where(
-                mine, events.c.kind == EventKind.OPEN.value, events.c.machine_open.is_(True)
-            )
-        ).scalar_one()
+        total, by_effect, machine_opens = _event_counts(connection, campaign.id)
         classes = _bounce_classes(connection, campaign.id)
-        top = connection.execute(
-            select(
-                events.c.url,
-                func.count(distinct(events.c.subscriber_id)).label("clickers"),
-                func.count().label("clicks"),
-            )
-            .where(mine, events.c.kind == EventKind.CLICK.value, events.c.url.is_not(None))
-            .group_by(events.c.url)
-            .order_by(func.count(distinct(events.c.subscriber_id)).desc(), events.c.url)
-            .limit(links)
-        ).all()
-        unique: dict[str, int] = dict(
-            connection.execute(
-                select(events.c.kind, func.count(distinct(events.c.subscriber_id)))
-                .where(
-                    mine,
-                    person,
-                    events.c.kind.in_((EventKind.OPEN.value, EventKind.CLICK.value)),
-                )
-                .group_by(events.c.kind)
-            ).all()
-        )
+        top = _top_links(connection, campaign.id, links)
+        opened, clicked = _people(connection, campaign.id)
         unsubscribed = _unsubscribed(connection, campaign.id)
-    total: dict[str, int] = {}
-    by_effect: dict[tuple[str, str], int] = {}
-    for kind, effect, count in rows:
-        total[kind] = total.get(kind, 0) + int(count)
-        by_effect[(kind, effect)] = int(count)
     bounced = Effect.BOUNCED.value
     return CampaignReport(
         campaign_id=campaign.id,
@@ -141,10 +105,10 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         accepted=ledger["accepted"],
         unknown=ledger["unknown"],
         delivered=total.get(EventKind.DELIVERED.value, 0),
-        opened=int(unique.get(EventKind.OPEN.value, 0)),
+        opened=opened,
         opens=total.get(EventKind.OPEN.value, 0),
-        machine_opens=int(machine_opens),
-        clicked=int(unique.get(EventKind.CLICK.value, 0)),
+        machine_opens=machine_opens,
+        clicked=clicked,
         clicks=total.get(EventKind.CLICK.value, 0),
         bounced=by_effect.get((EventKind.BOUNCE.value, bounced), 0)
         + by_effect.get((EventKind.DROPPED.value, bounced), 0),
@@ -153,9 +117,72 @@ def campaign_report(engine: Engine, campaign: Campaign, *, links: int = 5) -> Ca
         deferred=total.get(EventKind.DEFERRED.value, 0),
         complained=total.get(EventKind.SPAMREPORT.value, 0),
         unsubscribed=unsubscribed,
-        top_links=tuple(Link(row.url, int(row.clickers), int(row.clicks)) for row in top),
+        top_links=top,
         bounce_classes=classes,
     )
+
+
+def _event_counts(
+    connection: Connection, campaign_id: int
+) -> tuple[dict[str, int], dict[tuple[str, str], int], int]:
+    """Events per kind and per (kind, effect), machine opens apart: one pass over one index."""
+    rows = connection.execute(
+        select(events.c.kind, events.c.effect, events.c.machine_open, func.count())
+        .where(events.c.campaign_id == campaign_id)
+        .group_by(events.c.kind, events.c.effect, events.c.machine_open)
+    ).all()
+    total: dict[str, int] = {}
+    by_effect: dict[tuple[str, str], int] = {}
+    machine_opens = 0
+    for kind, effect, machine, count in rows:
+        if machine:  # a proxy fetched the images: never an open, counted apart
+            machine_opens += int(count) if kind == EventKind.OPEN.value else 0
+            continue
+        total[kind] = total.get(kind, 0) + int(count)
+        by_effect[(kind, effect)] = by_effect.get((kind, effect), 0) + int(count)
+    return total, by_effect, machine_opens
+
+
+def _people(connection: Connection, campaign_id: int) -> tuple[int, int]:
+    """Distinct people who opened (machine opens aside) and who clicked.
+
+    ``SELECT DISTINCT`` per kind walks the index in ``subscriber_id`` order (a Unique step, no
+    sort, no hash), which on PostgreSQL is several times faster than ``COUNT(DISTINCT)``.
+    """
+
+    def people(kind: EventKind) -> ScalarSelect[int]:
+        ids = (
+            select(events.c.subscriber_id)
+            .distinct()
+            .where(
+                events.c.campaign_id == campaign_id,
+                events.c.kind == kind.value,
+                events.c.subscriber_id.is_not(None),
+                events.c.machine_open.is_not(True),
+            )
+            .subquery()
+        )
+        return select(func.count()).select_from(ids).scalar_subquery()
+
+    row = connection.execute(select(people(EventKind.OPEN), people(EventKind.CLICK))).one()
+    return int(row[0]), int(row[1])
+
+
+def _top_links(connection: Connection, campaign_id: int, links: int) -> tuple[Link, ...]:
+    """The most clicked links: distinct people and clicks per URL."""
+    people = func.count(distinct(events.c.subscriber_id))
+    rows = connection.execute(
+        select(events.c.url, people.label("clickers"), func.count().label("clicks"))
+        .where(
+            events.c.campaign_id == campaign_id,
+            events.c.kind == EventKind.CLICK.value,
+            events.c.url.is_not(None),
+        )
+        .group_by(events.c.url)
+        .order_by(people.desc(), events.c.url)
+        .limit(links)
+    ).all()
+    return tuple(Link(row.url, int(row.clickers), int(row.clicks)) for row in rows)
 
 
 def _bounce_classes(connection: Connection, campaign_id: int) -> tuple[BounceClass, ...]:

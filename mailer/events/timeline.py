@@ -1,7 +1,9 @@
 """When people acted on a campaign: clicks and opens per day over its first days.
 
-One grouped query with a conditional count per day (portable between SQLite and PostgreSQL,
-and served by the events' ``campaign_id, kind`` index); day 1 starts when the campaign did.
+One query of a scalar count per day and kind: each a range of the events' ``campaign_id,
+kind, occurred_at`` index (migration 0009), counted from the index alone; several times faster
+on a large campaign than one pass with a conditional sum per day, and portable between SQLite
+and PostgreSQL. Day 1 starts when the campaign did.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, func, select
 
 from mailer.events.tables import events
 from mailer.events.webhook import EventKind
@@ -29,18 +31,15 @@ def first_days(engine: Engine, campaign: Campaign, *, days: int = 7) -> tuple[Da
     start = campaign.created_at
     columns = []
     for n in range(days):
-        inside = and_(
-            events.c.occurred_at >= start + timedelta(days=n),
-            events.c.occurred_at < start + timedelta(days=n + 1),
-        )
         for kind in (EventKind.CLICK, EventKind.OPEN):
-            columns.append(func.sum(case((and_(inside, events.c.kind == kind.value), 1), else_=0)))
-    with read_connection(engine) as connection:
-        row = connection.execute(
-            select(*columns).where(
+            count = select(func.count()).where(
                 events.c.campaign_id == campaign.id,
-                events.c.kind.in_((EventKind.CLICK.value, EventKind.OPEN.value)),
+                events.c.kind == kind.value,
+                events.c.occurred_at >= start + timedelta(days=n),
+                events.c.occurred_at < start + timedelta(days=n + 1),
             )
-        ).one()
+            columns.append(count.scalar_subquery())
+    with read_connection(engine) as connection:
+        row = connection.execute(select(*columns)).one()
     values = [int(v or 0) for v in row]
     return tuple(Day(n + 1, values[2 * n], values[2 * n + 1]) for n in range(days))

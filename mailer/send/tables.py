@@ -86,6 +86,7 @@ deliveries = Table(
     Column("note", Text, nullable=True),
     UniqueConstraint("campaign_id", "subscriber_id"),
     Index("ix_deliveries_campaign_id_status_id", "campaign_id", "status", "id"),
+    Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),  # 0009: counts by state
     Index("ix_deliveries_batch_id", "batch_id"),
 )
 

@@ -5,11 +5,19 @@ The numbers are :func:`mailer.events.report.campaign_report`'s (what ``newslette
 (:mod:`.charts`) sits beside a table of the same numbers. Bounces are shown by SendGrid's
 classification too; machine opens (privacy proxies) are shown apart, never as opens; clicks
 are added up per story (:mod:`.stories`).
+
+Counting a 1,000,000-recipient campaign takes a few hundred milliseconds even from the indexes
+alone (``bench/console.py``), so the numbers of a campaign that has finished sending (sent,
+cancelled or failed: its deliveries no longer change) are kept for :data:`KEEP` (a few
+seconds) and shared by everyone who opens the report meanwhile; events still arrive, so the
+page says how old its numbers are. A sending or paused campaign's report is always counted
+afresh. The counting runs in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -22,6 +30,7 @@ from mailer.errors import MailerError
 from mailer.events.report import CampaignReport, campaign_report
 from mailer.events.timeline import Day, first_days
 from mailer.send.campaigns import Campaign, get_campaign
+from mailer.send.states import CampaignState
 from mailer.web.pages import Endpoint
 from mailer.web.staff.charts import Bar, bar_chart
 from mailer.web.staff.console import Console
@@ -30,6 +39,8 @@ from mailer.web.staff.stories import clicks_per_story
 
 LINKS = 10  # in the chart and table of links
 ALL_LINKS = 500  # read to add clicks up per story (an issue has a few dozen links at most)
+KEEP = timedelta(seconds=5)  # how long a finished campaign's numbers are kept
+FINISHED = (CampaignState.SENT, CampaignState.CANCELLED, CampaignState.FAILED)
 
 #: (report field, label) of each chart's rows; the report's own names, so both agree.
 REACH = (
@@ -134,17 +145,66 @@ def issue_of(console: Console, campaign: Campaign) -> Issue | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    report: CampaignReport
+    days: tuple[Day, ...]
+    at: datetime  # when the numbers were counted
+    kept: bool = False  # served from the cache of a finished campaign
+
+
+class KeptReports:
+    """The numbers of finished campaigns, each kept for ``keep`` (per web server process)."""
+
+    def __init__(self, keep: timedelta = KEEP) -> None:
+        self.keep = keep
+        self._kept: dict[tuple[int, str, datetime | None], Counted] = {}
+
+    def get(self, campaign: Campaign, now: datetime) -> Counted | None:
+        if campaign.status not in FINISHED:
+            return None
+        found = self._kept.get(_key(campaign))
+        return found if found is not None and now - found.at < self.keep else None
+
+    def put(self, campaign: Campaign, counted: Counted) -> None:
+        if campaign.status not in FINISHED:
+            return
+        self._kept = {k: v for k, v in self._kept.items() if counted.at - v.at < self.keep}
+        self._kept[_key(campaign)] = Counted(counted.report, counted.days, counted.at, kept=True)
+
+
+def _key(campaign: Campaign) -> tuple[int, str, datetime | None]:
+    """A campaign sent again after a resolve, or finished anew, is a new entry."""
+    return campaign.id, str(campaign.status), campaign.finished_at
+
+
+def count_report(console: Console, campaign: Campaign) -> Counted:
+    """The report's numbers and its first days, counted now."""
+    found = campaign_report(console.engine, campaign, links=ALL_LINKS)
+    return Counted(found, first_days(console.engine, campaign), console.clock())
+
+
 def _report(console: Console) -> Endpoint:
+    kept = KeptReports()
+
     @console.guard("view")
     async def report(request: Request, session: Session) -> Response:
         campaign = get_campaign(console.engine, int(request.path_params["id"]))
         if campaign is None:
             raise HTTPException(404)
-        found = campaign_report(console.engine, campaign, links=ALL_LINKS)
-        days = first_days(console.engine, campaign)
+        counted = kept.get(campaign, console.clock())
+        if counted is None:
+            counted = await run_in_threadpool(count_report, console, campaign)
+            kept.put(campaign, counted)
         issue = await run_in_threadpool(issue_of, console, campaign)
-        charts = charts_for(found, days, issue)
-        context = {"campaign": campaign, "report": found, "days": days, **charts}
+        context = {
+            "campaign": campaign,
+            "report": counted.report,
+            "days": counted.days,
+            "counted": counted,
+            "keep_seconds": int(kept.keep.total_seconds()),
+            **charts_for(counted.report, counted.days, issue),
+        }
         return console.render(request, session, "report.html.j2", context)
 
     return report
