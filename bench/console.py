@@ -40,31 +40,13 @@ from sqlalchemy import Engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the project's packages, not bench/subscribers.py
+
+from bench.pg import postgres_database  # noqa: E402
+
+
 LIST_ID = "research-news"
 PASSWORD = "bench password 123"
 SECRET = "bench-secret-key-for-the-console"
-
-
-@contextlib.contextmanager
-def postgres_database(base: str) -> Iterator[str]:
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    from subscribers.db import normalise_url, upgrade
-
-    base_url = make_url(normalise_url(base))
-    name = f"bench_console_{os.getpid()}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base_url.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 SEED = [
@@ -228,7 +210,7 @@ def main() -> None:
         raise SystemExit("give --postgres URL or set TEST_DATABASE_URL")
     from subscribers.db import get_engine
 
-    with postgres_database(args.postgres) as url:
+    with postgres_database(args.postgres, "bench_console") as url:
         engine = get_engine(url)
         try:
             campaign_id = seed(engine, args.size)

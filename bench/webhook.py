@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import json
 import multiprocessing
 import os
@@ -23,7 +22,6 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +40,10 @@ from mailer.events.webhook import (
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the project's packages, not bench/subscribers.py
+
+from bench.pg import postgres_database  # noqa: E402
+
+
 KINDS = ("processed", "delivered", "open", "click", "deferred", "bounce", "spamreport")
 LIST_ID = "research-news"
 ISSUE_ID = "bench-issue"
@@ -252,29 +254,6 @@ def bench_http(
         server.join(10)
 
 
-@contextlib.contextmanager
-def postgres_database(base: str) -> Iterator[str]:
-    """A private, migrated PostgreSQL database, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from subscribers.db import normalise_url, upgrade
-
-    base_url = make_url(normalise_url(base))
-    name = f"bench_webhook_{os.getpid()}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base_url.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def report_http(
     label: str,
     key: ec.EllipticCurvePrivateKey,
@@ -317,7 +296,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             report_http("SQLite recorder", key, args, f"sqlite:///{tmp}/bench.db")
     if args.backend in ("postgresql", "all"):
-        with postgres_database(args.postgres) as url:
+        with postgres_database(args.postgres, "bench_webhook") as url:
             report_http("PostgreSQL recorder", key, args, url)
 
 
