@@ -195,3 +195,31 @@ def test_the_migration_backfills_the_totals(pg: Engine, send: Sender, postgres_u
     upgrade(postgres_url)
     after = campaign_report(pg, current(pg, first.campaign_id))
     assert after == before == _counted_report(pg, current(pg, first.campaign_id))
+
+
+def test_worker_processes_settling_batches_of_one_campaign_at_once(
+    pg: Engine,
+    sample_email: Email,
+    recipient_links: RecipientLinks,
+    send_clock: FakeClock,
+    fake_sendgrid_factory: Callable[..., FakeSendGrid],
+) -> None:
+    add_people(pg, 600)
+    server = fake_sendgrid_factory(
+        api_key=TEST_API_KEY, plan=FaultPlan(seed=5, rate429=0.05, accept_then_drop=0.05)
+    )
+    transport = sendgrid_transport_for(server)
+    campaign = open_campaign(pg, sample_email)
+    try:
+        report = send_campaign(
+            pg,
+            campaign,
+            transport,
+            recipient_links,
+            options=fast_options(batch_size=10, concurrency=2, workers=3),
+            clock=send_clock,
+        )
+    finally:
+        transport.close()
+    assert report.counts["accepted"] + report.counts["unknown"] == 600
+    assert_totals_agree(pg, campaign.id)
