@@ -13,9 +13,13 @@ them; a statement of 1,000 rows costs one upsert per (campaign, state), not one 
   kind, subscriber), filled with ``INSERT … SELECT DISTINCT … ON CONFLICT DO NOTHING
   RETURNING``; the rows it inserted are added to ``campaign_people_totals``.
 
-Upserts go in (campaign, key) order, so two workers settling batches of one campaign take the
-counter rows' locks in the same order and never deadlock. The upgrade backfills the totals from
-the existing rows; the downgrade drops the triggers, functions and tables. SQLite gets nothing:
+Each statement's upserts go in (campaign, key) order, and a counter row stays locked until
+commit, so concurrent writers take the locks in one order and cannot deadlock: every
+transaction of the ledger changes deliveries in one statement, or in states that ascend
+(a claim: claimed and queued, then suppressed), and the settlements of a webhook batch are one
+statement (``mailer.events.effects``). The upgrade backfills the totals from
+the existing rows (with both tables locked against writes until the triggers exist); the
+downgrade drops the triggers, functions and tables. SQLite gets nothing:
 ``mailer.events.report`` counts there.
 
 Revision ID: 0010
@@ -141,6 +145,8 @@ def upgrade() -> None:
         sa.Column("n", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", "kind", name="pk_campaign_people_totals"),
     )
+    # no write may fall between the backfill and the triggers (a send running meanwhile waits)
+    op.execute("LOCK TABLE deliveries, events IN SHARE ROW EXCLUSIVE MODE")
     for statement in _BACKFILL:
         op.execute(statement)
     for event in ("INSERT", "UPDATE", "DELETE"):
