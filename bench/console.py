@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))  # the project's packages, not bench/subscribers.p
 
 from bench.pg import postgres_database  # noqa: E402
 
-
 LIST_ID = "research-news"
 PASSWORD = "bench password 123"
 SECRET = "bench-secret-key-for-the-console"

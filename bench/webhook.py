@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))  # the project's packages, not bench/subscribers.p
 
 from bench.pg import postgres_database  # noqa: E402
 
-
 KINDS = ("processed", "delivered", "open", "click", "deferred", "bounce", "spamreport")
 LIST_ID = "research-news"
 ISSUE_ID = "bench-issue"
