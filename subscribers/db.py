@@ -30,7 +30,7 @@ BUSY_TIMEOUT_MS = 10_000
 #: The newest revision in ``migrations/``, written down so that opening the database need not
 #: load every migration script (Alembic's script directory costs ~0.1 s of each command's
 #: start-up). ``tests/test_migrations.py`` keeps it equal to :func:`head_revision`.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 
 def database_url(project_dir: Path, environ: Mapping[str, str] | None = None) -> str:

@@ -13,16 +13,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, case, update
 
 from mailer.events.webhook import Effect, Event, Settlement
 from mailer.send.states import DeliveryState
 from mailer.send.tables import deliveries
 from subscribers.bulk import chunked
+from subscribers.db import is_sqlite
 from subscribers.suppression import mark_bounced_many, mark_complained_many, unsubscribe_many
 
 #: The audit log's detail for a suppression caused by a SendGrid event.
 EVENT_DETAIL = "SendGrid event"
+NOTE = "settled by SendGrid event: "
+FAILED = DeliveryState.FAILED.value
 
 
 def apply_effects(
@@ -66,24 +69,35 @@ def apply_effects(
         **counts,
         "unsubscribed": len(unsubscribed),
         "settled": _settle(
-            connection, settle[Settlement.ACCEPTED], DeliveryState.ACCEPTED, "processed", now
-        )
-        + _settle(connection, settle[Settlement.DROPPED], DeliveryState.FAILED, "dropped", now),
+            connection, settle[Settlement.ACCEPTED], settle[Settlement.DROPPED], now
+        ),
     }
 
 
-def _settle(connection: Connection, rows: set[int], status: str, kind: str, now: datetime) -> int:
-    """As :func:`mailer.send.deliveries.settle_unknown_delivery`, for many deliveries at once."""
-    note = f"settled by SendGrid event: {kind}"
+def _settle(connection: Connection, processed: set[int], dropped: set[int], now: datetime) -> int:
+    """As :func:`mailer.send.deliveries.settle_unknown_delivery`, for many deliveries at once.
+
+    Processed (accepted) and dropped (failed) go in one UPDATE (on PostgreSQL one for the whole
+    batch), so the running totals' trigger (migration 0010) takes its counters' locks in one
+    order and two webhook batches settling at once cannot deadlock.
+    """
+    dropped = dropped - processed  # processed first: a delivery both is accepted
+    everyone = sorted(processed | dropped)
+    if not everyone:
+        return 0
+    chunks = [everyone] if not is_sqlite(connection) else list(chunked(everyone))
     settled = 0
-    for chunk in chunked(rows):
-        batch_ids = list(
-            connection.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(chunk), deliveries.c.status == DeliveryState.UNKNOWN)
-                .values(status=status, note=note, updated_at=now)
-                .returning(deliveries.c.batch_id)
-            ).scalars()
+    for chunk in chunks:
+        accepted = [row for row in chunk if row in processed]
+        is_processed = deliveries.c.id.in_(accepted)
+        result = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(chunk), deliveries.c.status == DeliveryState.UNKNOWN)
+            .values(
+                status=case((is_processed, DeliveryState.ACCEPTED.value), else_=FAILED),
+                note=case((is_processed, NOTE + "processed"), else_=NOTE + "dropped"),
+                updated_at=now,
+            )
         )
-        settled += len(batch_ids)
+        settled += int(result.rowcount)
     return settled
