@@ -162,7 +162,7 @@ def _approve(root: Path, project: Project, ref: str, by: str, as_json: bool) -> 
         manifest = render_manifest(issue, project)
     with open_engine(root) as engine, user_errors():
         mine = approvals.approve(
-            engine, issue.id, email_hash(email), manifest, by, now, who=os_user()
+            engine, issue.id, email_hash(email), manifest, by, now, who=os_user(), text=email.text
         )
         status = approvals.approval_status(engine, email, rule.required, rule.approvers, manifest)
     if as_json:

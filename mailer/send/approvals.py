@@ -9,7 +9,7 @@ refusal says what changed since it. Approvals and withdrawals go into the audit 
 
 The staff console and the CLI call::
 
-    approve(engine, issue_id, email_hash, manifest, by, now) -> Approval
+    approve(engine, issue_id, email_hash, manifest, by, now, text=...) -> Approval
     withdraw(engine, issue_id, by, now) -> int
     approval_status(engine, email, required, approvers, manifest) -> ApprovalStatus
 """
@@ -44,6 +44,7 @@ class Approval:
     by: str
     at: datetime
     manifest: Mapping[str, str]
+    text: str | None = None  # the plain-text part approved (None: approved before it was kept)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class ApprovalStatus:
     approvals: tuple[Approval, ...]  # every standing approval of the issue, any version
     current: tuple[Approval, ...]  # those of the email as rendered now (and its images)
     changes: tuple[str, ...]  # since the newest approval of another version
+    since: Approval | None = None  # that approval, when the email no longer matches it
 
     @property
     def people(self) -> tuple[str, ...]:
@@ -121,7 +123,13 @@ def _person(name: str) -> str:
 
 def _approval(row: Any) -> Approval:
     return Approval(
-        row.id, row.issue_id, row.email_hash, row.approver, row.approved_at, row.manifest
+        row.id,
+        row.issue_id,
+        row.email_hash,
+        row.approver,
+        row.approved_at,
+        row.manifest,
+        row.text_part,
     )
 
 
@@ -145,10 +153,12 @@ def approve(
     now: datetime,
     *,
     who: str | None = None,
+    text: str | None = None,
 ) -> Approval:
     """Record ``by``'s approval of this version (once: approving it again changes nothing).
 
-    ``who`` is the audit log's actor (the OS user for the CLI; ``by`` when not given).
+    ``who`` is the audit log's actor (the OS user for the CLI; ``by`` when not given);
+    ``text`` is the email's plain-text part, kept so that a later version can be diffed with it.
     """
     name = " ".join(by.split())
     if not name:
@@ -164,6 +174,7 @@ def approve(
                 email_hash=email_hash,
                 approver=name,
                 manifest=dict(manifest),
+                text_part=text,
                 approved_at=now,
             )
         )
@@ -224,8 +235,9 @@ def approval_status(
     if manifest is not None and stale:
         lines = manifest_changes(stale[-1].manifest, manifest)
         changes = tuple(lines or ["the rendered email changed (no field, template or image did)"])
+    since = stale[-1] if stale else None
     return ApprovalStatus(
-        email.issue_id, current, required, approvers, tuple(found), valid, changes
+        email.issue_id, current, required, approvers, tuple(found), valid, changes, since
     )
 
 

@@ -127,6 +127,7 @@ approvals = Table(
     Column("email_hash", String(64), nullable=False),
     Column("approver", String(200), nullable=False),
     Column("manifest", JSON, nullable=False),
+    Column("text_part", Text, nullable=True),  # the approved email's plain-text part
     Column("approved_at", UtcDateTime, nullable=False),
     Column("withdrawn_at", UtcDateTime, nullable=True),
     Column("withdrawn_by", String(200), nullable=True),

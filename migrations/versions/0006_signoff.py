@@ -2,7 +2,8 @@
 
 A proof records who asked for which version of an issue's email (its hash) to go to whom; an
 approval binds a person's sign-off to that hash, with a manifest of what the email was rendered
-from (so a refusal can say what changed since). A campaign records the hash of the email it
+from (so a refusal can say what changed since) and its plain-text part (so the console can show
+a text diff against the approved version). A campaign records the hash of the email it
 froze at start. New tables and a nullable column: no row is touched.
 
 Revision ID: 0006
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("email_hash", sa.String(64), nullable=False),
         sa.Column("approver", sa.String(200), nullable=False),
         sa.Column("manifest", sa.JSON, nullable=False),
+        sa.Column("text_part", sa.Text, nullable=True),
         sa.Column("approved_at", TS, nullable=False),
         sa.Column("withdrawn_at", TS, nullable=True),
         sa.Column("withdrawn_by", sa.String(200), nullable=True),

@@ -20,7 +20,13 @@ from sqlalchemy import Engine
 from mailer.cli import cli
 from mailer.render.email import email_hash, short_hash
 from mailer.render.manifest import render_manifest
-from mailer.send.approvals import APPROVED, WITHDRAWN, approval_status, approve
+from mailer.send.approvals import (
+    APPROVED,
+    WITHDRAWN,
+    approval_status,
+    approve,
+    standing_approvals,
+)
 from mailer.send.campaigns import get_campaign
 from mailer.send.plans import checked_email
 from mailer.settings import load_project
@@ -244,3 +250,25 @@ def test_the_library_reports_the_status_the_staff_console_shows(
     assert (after.ok, after.people) == (True, ("Jane Doe",))
     assert after.message == f"{ISSUE}: version {short_hash(email_hash(email))} approved by Jane Doe"
     assert after.as_dict()["approved_by"] == ["Jane Doe"]
+
+
+def test_an_approval_keeps_the_plain_text_part_it_approved(
+    newsletter: Newsletter, issue: Path, engine: Engine, project_copy: Path
+) -> None:
+    assert newsletter("approve", ISSUE, "--by", "Jane Doe").exit_code == 0
+    project = load_project(project_copy)
+    _found, email = checked_email(project, issue, now=datetime.now(UTC))
+    (kept,) = standing_approvals(engine, ISSUE)
+    assert kept.text == email.text
+
+
+def test_the_status_names_the_approval_a_changed_email_is_compared_with(
+    engine: Engine, issue: Path, project_copy: Path
+) -> None:
+    project = load_project(project_copy)
+    found, email = checked_email(project, issue, now=datetime.now(UTC))
+    manifest = render_manifest(found, project)
+    approve(engine, ISSUE, "0" * 64, manifest, "Jane Doe", datetime.now(UTC), text="before\n")
+    status = approval_status(engine, email, True, 1, manifest)
+    assert status.since is not None
+    assert (status.since.by, status.since.text) == ("Jane Doe", "before\n")

@@ -18,17 +18,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mailer.errors import MailerError
+from mailer.render.changes import text_diff
 from mailer.render.check import FileReport
-from mailer.render.email import email_hash, short_hash
+from mailer.render.email import Email, email_hash, personalise, short_hash
 from mailer.render.manifest import render_manifest
-from mailer.send.approvals import approval_status, approve, withdraw
+from mailer.send.approvals import ApprovalStatus, approval_status, approve, withdraw
 from mailer.send.plans import checked_email
 from mailer.send.proofs import ProofResult, list_proofs, send_proof
 from mailer.settings import load_project
 from mailer.transports import transport_from_env
 from mailer.web.forms import text_field
 from mailer.web.pages import Endpoint
-from mailer.web.preview import Preview
+from mailer.web.preview import SAMPLE_VALUES, Preview
 from mailer.web.staff.console import Console
 from mailer.web.staff.sessions import Session
 
@@ -45,7 +46,7 @@ def signoff_routes(console: Console) -> list[Route]:
 def signoff_context(console: Console, report: FileReport) -> dict[str, object]:
     """What the one-issue page shows of its sign-off: proofs, approvals, what changed."""
     if report.issue is None or report.email is None:
-        return {"proofs": [], "approval": None, "version": ""}
+        return {"proofs": [], "approval": None, "version": "", "text_diff": None, "diff_note": ""}
     project = load_project(console.project.root)
     rule = project.settings.approval
     manifest = render_manifest(report.issue, project)
@@ -54,7 +55,39 @@ def signoff_context(console: Console, report: FileReport) -> dict[str, object]:
         "proofs": list_proofs(console.engine, report.issue.id),
         "approval": status,
         "version": short_hash(email_hash(report.email)),
+        **approved_text_diff(status, report.email),
     }
+
+
+def approved_text_diff(status: ApprovalStatus, email: Email) -> dict[str, object]:
+    """The plain-text part's diff, approved version → now, as ``(css class, line)`` pairs.
+
+    Both sides are personalised with the preview's sample values, as the page shows the text;
+    ``diff_note`` says why there is no diff (the same text, or an approval from before the
+    text was kept).
+    """
+    since = status.since
+    if status.current or since is None:
+        return {"text_diff": None, "diff_note": ""}
+    if since.text is None:
+        note = (
+            f"The plain-text diff is not available for version {short_hash(since.email_hash)}: "
+            "it was approved before approvals kept the text."
+        )
+        return {"text_diff": None, "diff_note": note}
+    diff = text_diff(
+        personalise(since.text, SAMPLE_VALUES),
+        personalise(email.text, SAMPLE_VALUES),
+        f"version {short_hash(since.email_hash)} (approved by {since.by})",
+        "now",
+    )
+    if not diff:
+        return {"text_diff": None, "diff_note": "The plain-text part is the same as approved."}
+    lines = [
+        ("add" if line.startswith("+") else "del" if line.startswith("-") else "", line)
+        for line in diff.splitlines()
+    ]
+    return {"text_diff": lines, "diff_note": ""}
 
 
 def approved_by(console: Console, report: FileReport) -> tuple[str, ...]:
@@ -135,6 +168,7 @@ def _approve(console: Console, preview: Preview) -> Endpoint:
                 session.account.name,
                 now,
                 who=session.account.who,
+                text=email.text,
             )
         except MailerError as exc:
             return console.redirect(session, _page(path.name), f"Not approved: {exc}")

@@ -16,7 +16,7 @@ from subscribers.records import Consent, get_by_email
 from subscribers.store import subscribe
 from tests.plugins.sending import add_people, open_test_campaign
 from tests.plugins.staff import PASSWORD, STAFF_SECRET, Console
-from tests.plugins.web import LiveServer, save_screenshot
+from tests.plugins.web import ARTIFACTS, LiveServer, save_screenshot
 from tests.web.staff.test_staff_report import spread_events
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,21 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{base}/staff/issues")
+
+
+def save_tall_screenshot(page: Page, name: str, width: int) -> None:
+    """A whole-page screenshot with the preview's frames drawn in them.
+
+    The frames are sandboxed, so Chromium runs them in a process of their own, and a
+    ``full_page`` screenshot (drawn beyond the viewport) leaves such frames blank below the
+    first screenful. A viewport as tall as the page, then a plain screenshot, draws them.
+    """
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": width, "height": 900})
 
 
 @pytest.fixture
@@ -160,6 +175,9 @@ def test_screenshots_of_each_page(
             )
             assert overflow <= 1, f"{path} is {overflow}px wider than the window"
             page.wait_for_load_state("networkidle")  # the preview's frames too
-            save_screenshot(page, f"staff-{name}-{view}")
+            if name == "issue":
+                save_tall_screenshot(page, f"staff-{name}-{view}", WIDTHS[view])
+            else:
+                save_screenshot(page, f"staff-{name}-{view}")
     finally:
         context.close()
