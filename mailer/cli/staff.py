@@ -8,6 +8,7 @@ scripts). Every change is in the audit log under the OS user's name.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -96,7 +97,13 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         print_json([a.as_dict() for a in accounts])
         return
     rows = [
-        (a.email, a.name, a.role.value, "active" if a.active else "disabled", a.last_login_at)
+        (
+            a.email,
+            a.name,
+            a.role.value,
+            "active" if a.active else "disabled",
+            _when(a.last_login_at),
+        )
         for a in accounts
     ]
     print_table("Staff", ("email", "name", "role", "state", "last sign-in"), rows)
@@ -167,3 +174,12 @@ def console(ctx: click.Context, host: str, port: int, dev_key: bool) -> None:
         log_level="info",
         log_config=access_log_config(),
     )
+
+
+def _state(active: bool) -> str:
+    return "active" if active else "disabled"
+
+
+def _when(moment: datetime | None) -> str:
+    """A sign-in time for the table: UTC to the minute, or "never"."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"

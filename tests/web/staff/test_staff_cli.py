@@ -48,6 +48,9 @@ def test_add_asks_for_the_password_twice_and_lists_the_account(run: Invoke) -> N
     assert [(a["email"], a["name"], a["role"], a["active"]) for a in listed] == [
         ("ada@example.org", "Ada", "admin", True)
     ]
+    table = run("staff", "list").stdout
+    assert "ada@example.org" in table
+    assert "never" in table  # not signed in yet, rather than "None"
 
 
 @pytest.mark.parametrize(
