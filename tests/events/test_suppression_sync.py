@@ -13,8 +13,6 @@ from sqlalchemy import Engine, select, update
 from mailer.events.suppression_sync import sync_suppressions
 from mailer.events.sync_tables import watermarks
 from mailer.transports.errors import RetryBudgetExhausted
-from mailer.transports.sendgrid import SendGridConfig
-from mailer.transports.sendgrid_admin import SendGridAdmin
 from subscribers.db import read_connection, write_transaction
 from subscribers.fps import suppress_address
 from subscribers.keys import AddressHasher
@@ -23,15 +21,10 @@ from subscribers.privacy import forget
 from subscribers.pushqueue import push_queue
 from tests.fakesendgrid import FakeSendGrid, FaultPlan
 from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import START, Person, add_people, fast_retry
+from tests.plugins.sending import START, Person, add_people, admin_for, fast_retry
 
 NOW = START
 CREATED = int((START - timedelta(hours=1)).timestamp())
-
-
-def admin_for(server: FakeSendGrid, **options: Any) -> SendGridAdmin:
-    config = SendGridConfig(api_key=TEST_API_KEY, host=server.url, timeout=5.0)
-    return SendGridAdmin(config, policy=options.pop("policy", fast_retry()), **options)
 
 
 def status_of(engine: Engine, person: Person) -> str:

@@ -23,14 +23,18 @@ from mailer.cli import cli
 from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign, start_campaign
 from mailer.send.links import RecipientLinks
-from mailer.send.sender import SendOptions
+from mailer.send.runs import send_issue
+from mailer.send.sender import SendOptions, SendReport
 from mailer.send.tables import deliveries
+from mailer.send.window import Window
 from mailer.transports.retry import RetryPolicy
+from mailer.transports.sendgrid import SendGridConfig
+from mailer.transports.sendgrid_admin import SendGridAdmin
 from subscribers.db import read_connection, write_transaction
 from subscribers.models import ACTIVE, subscribers, subscriptions
 from subscribers.tokens import TokenSigner
 from tests.fakesendgrid import FakeSendGrid
-from tests.plugins.sendgrid import TEST_API_KEY, make_email
+from tests.plugins.sendgrid import TEST_API_KEY, make_email, sendgrid_transport_for
 
 TEST_SECRET = "test-only-secret-key-0123456789abcdef"
 BASE_URL = "https://news.example.org"
@@ -147,6 +151,13 @@ def fast_options(**changes: Any) -> SendOptions:
     values: dict[str, Any] = {"retry": fast_retry()}
     values.update(changes)
     return SendOptions(**values)
+
+
+def admin_for(server: FakeSendGrid, **options: Any) -> SendGridAdmin:
+    """SendGrid's suppression, batch and scheduled-send APIs at the fake ``server``, retrying
+    fast (``options`` go to :class:`SendGridAdmin`)."""
+    config = SendGridConfig(api_key=TEST_API_KEY, host=server.url, timeout=5.0)
+    return SendGridAdmin(config, policy=options.pop("policy", fast_retry()), **options)
 
 
 @pytest.fixture
@@ -278,3 +289,17 @@ def newsletter(project_copy: Path, db_url: str, clean_env: pytest.MonkeyPatch) -
 def server(fake_sendgrid_factory: Callable[..., FakeSendGrid]) -> FakeSendGrid:
     """A fake SendGrid server that accepts ``TEST_API_KEY`` (tests may override it)."""
     return fake_sendgrid_factory(api_key=TEST_API_KEY)
+
+
+#: The cancel window the window tests stage campaigns under.
+CANCEL_WINDOW = timedelta(minutes=15)
+
+
+def send_with_window(
+    engine: Engine, email: Email, server: FakeSendGrid, links: RecipientLinks, clock: FakeClock
+) -> SendReport:
+    """Send ``email`` through the fake ``server`` staged under :data:`CANCEL_WINDOW`."""
+    window = Window(CANCEL_WINDOW, admin_for(server))
+    options = fast_options(batch_size=2, concurrency=1, window=window)
+    transport = sendgrid_transport_for(server)
+    return send_issue(engine, email, transport, links, clock=clock, options=options)

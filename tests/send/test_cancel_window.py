@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -20,29 +19,27 @@ from mailer.render.email import Email
 from mailer.send.campaigns import get_campaign
 from mailer.send.deliveries import delivery_counts
 from mailer.send.links import RecipientLinks
-from mailer.send.runs import send_issue
 from mailer.send.states import DeliveryState
 from mailer.send.tables import campaigns, deliveries
 from mailer.send.window import Stopped, Window, stage_campaign, stop_at_sendgrid
 from mailer.settings import load_settings
 from mailer.transports.errors import Rejected
-from mailer.transports.sendgrid import SendGridConfig
-from mailer.transports.sendgrid_admin import SendGridAdmin
 from subscribers.db import write_transaction
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.content import ROOT
 from tests.plugins.sendgrid import TEST_API_KEY, sendgrid_transport_for
 from tests.plugins.sending import (
+    CANCEL_WINDOW,
     SAMPLE_ISSUE,
     START,
     FakeClock,
     add_people,
+    admin_for,
     cli_env,
-    fast_options,
-    fast_retry,
+    send_with_window,
 )
 
-WINDOW = timedelta(minutes=15)
+WINDOW = CANCEL_WINDOW
 SEND_AT = int((START + WINDOW).timestamp())
 
 
@@ -56,19 +53,6 @@ def server(fake_sendgrid_factory: Callable[..., FakeSendGrid], clock: FakeClock)
     started = fake_sendgrid_factory(api_key=TEST_API_KEY)
     started.admin.schedule.clock = lambda: clock.now.timestamp()
     return started
-
-
-def admin_for(server: FakeSendGrid) -> SendGridAdmin:
-    config = SendGridConfig(api_key=TEST_API_KEY, host=server.url, timeout=5.0)
-    return SendGridAdmin(config, policy=fast_retry())
-
-
-def send_with_window(
-    engine: Engine, email: Email, server: FakeSendGrid, links: RecipientLinks, clock: FakeClock
-) -> Any:
-    options = fast_options(batch_size=2, concurrency=1, window=Window(WINDOW, admin_for(server)))
-    transport = sendgrid_transport_for(server)
-    return send_issue(engine, email, transport, links, clock=clock, options=options)
 
 
 def test_every_request_goes_under_one_batch_id_with_send_at_the_window_ahead(

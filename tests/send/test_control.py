@@ -17,8 +17,14 @@ from mailer.send.states import CampaignState
 from mailer.send.window import BatchControl, Stopped
 from tests.fakesendgrid import FakeSendGrid
 from tests.plugins.sendgrid import TEST_API_KEY
-from tests.plugins.sending import START, FakeClock, add_people, open_test_campaign
-from tests.send.test_cancel_window import admin_for, send_with_window
+from tests.plugins.sending import (
+    START,
+    FakeClock,
+    add_people,
+    admin_for,
+    open_test_campaign,
+    send_with_window,
+)
 
 STOPPABLE = (CampaignState.SENDING, CampaignState.PAUSED)
 
