@@ -28,7 +28,6 @@ from mailer.render.email import (
     PREFERENCES_URL,
     UNSUBSCRIBE_URL,
     Email,
-    substitutions,
 )
 from mailer.render.manifest import render_manifest
 from mailer.send.approvals import require_approval
@@ -208,49 +207,6 @@ def orphan_resumes(engine: Engine, decisions: Sequence[DueDecision]) -> list[Cam
 
 
 # --- test, sandbox and dry runs --------------------------------------------------------------
-
-
-def send_test(
-    engine: Engine,
-    email: Email,
-    transport: Transport,
-    addresses: Sequence[str],
-    *,
-    base_url: str,
-    now: datetime,
-    sandbox: bool = False,
-) -> dict[str, Any]:
-    """Send to ``addresses`` only, marked [TEST]; recorded apart from the real campaign."""
-    outgoing = [
-        Outgoing(
-            delivery_id=f"test-{n}",
-            to_email=address,
-            to_name=None,
-            substitutions=substitutions(None, f"{base_url}/u/TEST", f"{base_url}/p/TEST"),
-            unsubscribe_url=f"{base_url}/u/TEST",
-        )
-        for n, address in enumerate(addresses, 1)
-    ]
-    result = send_with_retry(
-        transport,
-        email,
-        outgoing,
-        policy=RetryPolicy(max_attempts=3),
-        test=True,
-        sandbox=sandbox,
-        custom_args={"issue_id": email.issue_id, "mode": "test"},
-    )
-    detail = {"addresses": list(addresses), "message_id": result.message_id}
-    record_test_send(
-        engine,
-        email.issue_id,
-        mode="test",
-        transport=transport.name,
-        recipients=len(addresses),
-        detail=detail,
-        now=now,
-    )
-    return detail
 
 
 def sandbox_send(
