@@ -90,15 +90,15 @@ class Preview:
         project = self.project()
         return check_paths(issue_paths(project), project)
 
-    def report(self, path: Path) -> FileReport:
+    def report(self, path: Path, project: Project | None = None) -> FileReport:
         """``path`` checked and rendered (blocking: run it in a thread)."""
-        return check_paths([path], self.project()).files[0]
+        return check_paths([path], project or self.project()).files[0]
 
     def show(self, name: str) -> Shown:
         """The issue file ``name``, checked and rendered (blocking: run it in a thread)."""
         path = self.find(name)
         project = self.project()
-        report = check_paths([path], project).files[0]
+        report = self.report(path, project)
         if report.email is not None:
             return Shown(report, report.email)
         salvaged = salvage_issue(parse_issue(path, project), project.settings)
